@@ -213,7 +213,9 @@ def _fmt_percent(value: Fraction | Decimal, places: int) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _distinct(fmt: Callable[[Fraction | Decimal, int], str], actual: Fraction | Decimal, limit: Decimal, places: int) -> tuple[str, str]:
+def _distinct(
+    fmt: Callable[[Fraction | Decimal, int], str], actual: Fraction | Decimal, limit: Decimal, places: int
+) -> tuple[str, str]:
     """Format ``actual`` and ``limit``, adding decimals until they differ (never "5% exceeds 5%")."""
     for extra in range(0, 10):
         shown_actual, shown_limit = fmt(actual, places + extra), fmt(limit, places + extra)

@@ -310,4 +310,3 @@ def apply_fee_tax_table(
         total_included_tax=total_included,
         total=net_amount + total_fees + total_added,
     )
-
