@@ -1,0 +1,7 @@
+"""Corporate (brand) pages under ``/c/<brand_slug>/``, scoped to the user's brand."""
+
+from app.access import tenant_blueprint
+
+bp = tenant_blueprint("corporate", __name__, kind="brand")
+
+from app.blueprints.corporate import routes  # noqa: E402,F401

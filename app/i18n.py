@@ -1,0 +1,120 @@
+"""Locale and time-zone selection, and Babel formatting filters for templates.
+
+Locale order: the signed-in user's preference (or the language picked on the sign-in
+page), then the current dealer's locale, then the brand's default locale, then the
+browser's ``Accept-Language``, then English. Time zone: dealer, else brand, else UTC.
+Money is formatted by Babel in the tenant's currency with the currency's own minor units
+(KRW without decimals, THB with two); formatting never rounds business amounts — the
+domain layer already has.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel import Locale
+from flask import Flask, current_app, g, request, session
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+from app.extensions import babel
+
+
+def available_locales() -> list[str]:
+    """Return the UI languages (``config.LANGUAGES``)."""
+    return current_app.config["LANGUAGES"]
+
+
+def negotiate(accept: list[str], available: list[str]) -> str | None:
+    """Return the first of ``accept`` (browser tags like ``"zh-CN"``, best first) that ``available`` serves.
+
+    Simplified Chinese tags (``zh``, ``zh-CN``, ``zh-SG``, ``zh-Hans``) map to ``zh_Hans``;
+    Traditional ones (``zh-TW``, ``zh-HK``, ``zh-Hant``) are not served.
+    """
+    for tag in accept:
+        norm = tag.replace("-", "_")
+        if norm in available:
+            return norm
+        parts = norm.split("_")
+        primary = parts[0].lower()
+        if primary == "zh":
+            rest = {p.lower() for p in parts[1:]}
+            if rest & {"hant", "tw", "hk", "mo"}:
+                continue
+            if "zh_Hans" in available:
+                return "zh_Hans"
+        elif primary in available:
+            return primary
+    return None
+
+
+def select_locale() -> str:
+    """Flask-Babel locale selector (see module docstring for the order)."""
+    available = available_locales()
+    if current_user and current_user.is_authenticated and current_user.preferred_locale in available:
+        return current_user.preferred_locale
+    if session.get("locale") in available:
+        return session["locale"]
+    dealer = g.get("dealer")
+    if dealer is not None and dealer.locale in available:
+        return dealer.locale
+    brand = g.get("brand")
+    if brand is not None and brand.default_locale in available:
+        return brand.default_locale
+    return negotiate([value for value, _q in request.accept_languages], available) or "en"
+
+
+def select_timezone() -> str:
+    """Flask-Babel time-zone selector: the dealer's, else the brand's, else UTC."""
+    dealer = g.get("dealer")
+    if dealer is not None:
+        return dealer.timezone
+    brand = g.get("brand")
+    if brand is not None:
+        return brand.timezone
+    return "UTC"
+
+
+def tenant_currency() -> str | None:
+    """Return the currency of the dealer or brand in scope, if any."""
+    dealer = g.get("dealer")
+    if dealer is not None:
+        return dealer.currency
+    brand = g.get("brand")
+    return brand.currency if brand is not None else None
+
+
+def money(amount: Decimal | int | None, currency: str | None = None) -> str:
+    """Format ``amount`` in ``currency`` (default: the tenant's) for the current locale; None → empty."""
+    if amount is None:
+        return ""
+    code = currency or tenant_currency()
+    if code is None:
+        return format_decimal(amount)
+    return format_currency(amount, code)
+
+
+def language_name(code: str) -> str:
+    """Return a language's own name, e.g. ``ko`` → ``한국어``, ``zh_Hans`` → ``中文 (简体)``."""
+    return Locale.parse(code).get_display_name(code)
+
+
+def _dt(value: datetime | None, fmt: str = "medium") -> str:
+    return "" if value is None else format_datetime(value, fmt)
+
+
+def _d(value: date | None, fmt: str = "medium") -> str:
+    return "" if value is None else format_date(value, fmt)
+
+
+def init_app(app: Flask) -> None:
+    """Initialise Flask-Babel and register the formatting filters."""
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters.update(money=money, datetime=_dt, date=_d, number=format_decimal)
+    app.jinja_env.globals.update(language_name=language_name, available_locales=available_locales)
+
+    @app.context_processor
+    def _locale_context():
+        locale = get_locale()
+        return {"current_locale": str(locale) if locale else "en", "text_direction": "ltr"}

@@ -1,0 +1,8 @@
+"""Models, one module per aggregate; this package only re-exports them."""
+
+from app.models.accounts import Brand, Dealer, Membership, User
+from app.models.audit import AuditEvent
+from app.models.base import Base
+from app.models.mail import OutboxAttachment, OutboxMessage
+
+__all__ = ["AuditEvent", "Base", "Brand", "Dealer", "Membership", "OutboxAttachment", "OutboxMessage", "User"]

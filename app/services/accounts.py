@@ -1,0 +1,156 @@
+"""Users, memberships, sign-in and password reset.
+
+Password reset links are signed with ``itsdangerous`` (salt ``password-reset``), expire
+after ``max_age`` seconds, and are single-use: the token carries a fingerprint of the
+current password hash, so it stops working as soon as the password changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.domain.roles import CORPORATE_ROLES, DEALER_ROLES, Role
+from app.models.accounts import Brand, Dealer, Membership, User
+from app.models.base import utcnow
+from app.services import audit
+
+_RESET_SALT = "password-reset"
+# Compared against when the e-mail is unknown, so a miss costs as long as a hit.
+_DUMMY_HASH = generate_password_hash("forecourt-timing-equaliser")
+
+
+class AccountError(ValueError):
+    """Base class for account errors with a user-facing message."""
+
+
+class DuplicateEmail(AccountError):
+    """Another user already has this e-mail address (compared case-insensitively)."""
+
+
+class InvalidResetToken(AccountError):
+    """A password reset link that is forged, expired or already used."""
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    """Return the user with ``email`` (case-insensitive) or None."""
+    return session.scalar(select(User).where(User.email == User.normalize_email(email)))
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """Return the active user whose e-mail and password match, else None (never says which part was wrong)."""
+    user = find_user_by_email(session, email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not user.active or not user.check_password(password or ""):
+        return None
+    return user
+
+
+def record_login(session: Session, user: User) -> None:
+    """Stamp ``last_login_at`` and audit the sign-in."""
+    user.last_login_at = utcnow()
+    audit.record(session, "login", user, brand_id=None, dealer_id=None)
+
+
+def create_user(
+    session: Session, *, email: str, name: str, password: str | None = None, preferred_locale: str | None = None
+) -> User:
+    """Create a user; raises ``DuplicateEmail`` when the address is taken."""
+    normalized = User.normalize_email(email)
+    if find_user_by_email(session, normalized) is not None:
+        raise DuplicateEmail(f"A user with e-mail {normalized} already exists")
+    user = User(email=normalized, name=name.strip(), preferred_locale=preferred_locale)
+    if password:
+        user.set_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def grant(session: Session, user: User, role: Role, *, brand: Brand | None = None, dealer: Dealer | None = None) -> Membership:
+    """Give ``user`` a ``role`` in ``brand`` (corporate roles) or ``dealer`` (dealer roles); idempotent.
+
+    Raises ``AccountError`` when the role does not fit the scope given.
+    """
+    if role in CORPORATE_ROLES and (brand is None or dealer is not None):
+        raise AccountError(f"{role} needs a brand")
+    if role in DEALER_ROLES and (dealer is None or brand is not None):
+        raise AccountError(f"{role} needs a dealer")
+    if role is Role.PLATFORM_ADMIN and (brand is not None or dealer is not None):
+        raise AccountError("platform_admin has no brand or dealer")
+    for membership in user.memberships:
+        if membership.brand_id == (brand.id if brand else None) and membership.dealer_id == (dealer.id if dealer else None):
+            membership.role = role
+            membership.active = True
+            return membership
+    membership = Membership(user=user, role=role, brand=brand, dealer=dealer)
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """Somewhere a user can work: the platform, a brand's corporate pages or a dealer's pages."""
+
+    kind: str  # "platform" | "brand" | "dealer"
+    slug: str
+    name: str
+    role: Role
+
+
+def workspaces(user: User) -> list[Workspace]:
+    """Return the active workspaces of ``user``, platform first, then brands, then dealers by name."""
+    result: list[Workspace] = []
+    for m in user.memberships:
+        if not m.active:
+            continue
+        if m.role is Role.PLATFORM_ADMIN:
+            result.append(Workspace("platform", "", "Forecourt", m.role))
+        elif m.brand is not None:
+            result.append(Workspace("brand", m.brand.slug, m.brand.name, m.role))
+        elif m.dealer is not None and m.dealer.active:
+            result.append(Workspace("dealer", m.dealer.slug, m.dealer.name, m.role))
+    order = {"platform": 0, "brand": 1, "dealer": 2}
+    return sorted(result, key=lambda w: (order[w.kind], w.name))
+
+
+def _fingerprint(user: User) -> str:
+    return hashlib.sha256(f"{user.id}:{user.password_hash}".encode()).hexdigest()[:16]
+
+
+def make_reset_token(user: User, secret_key: str) -> str:
+    """Return a signed token for resetting ``user``'s password."""
+    return URLSafeTimedSerializer(secret_key, salt=_RESET_SALT).dumps({"uid": user.id, "fp": _fingerprint(user)})
+
+
+def verify_reset_token(session: Session, token: str, secret_key: str, max_age: int) -> User:
+    """Return the user a reset token was issued to.
+
+    Raises ``InvalidResetToken`` when the token is forged, older than ``max_age`` seconds,
+    already used (the password changed since) or names an inactive user.
+    """
+    serializer = URLSafeTimedSerializer(secret_key, salt=_RESET_SALT)
+    try:
+        data = serializer.loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise InvalidResetToken("This password reset link has expired. Please request a new one.") from exc
+    except BadSignature as exc:
+        raise InvalidResetToken("This password reset link is not valid.") from exc
+    user = session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    if user is None or not user.active or data.get("fp") != _fingerprint(user):
+        raise InvalidResetToken("This password reset link has already been used or is not valid.")
+    return user
+
+
+def reset_password(session: Session, user: User, new_password: str) -> None:
+    """Set a new password (which also voids every outstanding reset link) and audit it."""
+    user.set_password(new_password)
+    audit.record(session, "password_reset", user, brand_id=None, dealer_id=None)

@@ -1,0 +1,125 @@
+"""Shared fixtures.
+
+The schema is built once per run by the real Alembic migrations (``flask db upgrade``) on
+SQLite, or on PostgreSQL when ``TEST_DATABASE_URL`` is set. Each test then runs inside one
+outer transaction on one connection; the app's sessions join it with SAVEPOINTs
+(SQLAlchemy's "joining a session into an external transaction" recipe), and the outer
+transaction is rolled back after the test, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db as _db
+from app.extensions import limiter
+from tests import factories
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def is_postgres() -> bool:
+    """Return True when the suite runs on PostgreSQL."""
+    return TEST_DATABASE_URL.startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """The application, on a freshly migrated database."""
+    uri = TEST_DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'forecourt-test.db'}"
+    app = create_app(
+        "testing",
+        {"SQLALCHEMY_DATABASE_URI": uri, "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")), "SERVER_NAME": None},
+    )
+    with app.app_context():
+        if is_postgres():
+            with _db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade(directory=str(os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")))
+        _db.session.configure(join_transaction_mode="create_savepoint")
+    return app
+
+
+@pytest.fixture(autouse=True)
+def db(request, app):
+    """Run the test inside an outer transaction that is rolled back afterwards."""
+    if "no_db" in request.keywords:
+        yield None
+        return
+    with app.app_context():
+        engines = _db.engines
+        originals = dict(engines)
+        connections = {}
+        for key, engine in originals.items():
+            connection = engine.connect()
+            connections[key] = (connection, connection.begin())
+            engines[key] = connection
+    limiter.reset()
+    try:
+        yield _db
+    finally:
+        with app.app_context():
+            _db.session.remove()
+            for key, (connection, transaction) in connections.items():
+                transaction.rollback()
+                connection.close()
+                engines[key] = originals[key]
+
+
+@pytest.fixture
+def client(app):
+    """A test client (cookies kept between requests)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for service-level tests that do not make requests."""
+    with app.app_context():
+        yield
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """Fetch ``path`` and return the CSRF token rendered in it."""
+    response = client.get(path)
+    match = CSRF_RE.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def login(client):
+    """``login(email)`` signs the test client in with the factory password."""
+
+    def _login(email: str, password: str = factories.PASSWORD):
+        token = csrf_token(client, "/login")
+        response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return _login
+
+
+@pytest.fixture
+def world(app):
+    """Two brands; brand A has dealers A1 (E2E) and A2 (O2O), brand B has dealer B1; one user per role."""
+    with app.app_context():
+        data = factories.build_world()
+        _db.session.commit()
+    return data

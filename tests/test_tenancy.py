@@ -1,0 +1,146 @@
+"""Tenant isolation: the ORM listeners and a walk over every registered URL rule."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.domain.roles import BusinessModel
+from app.extensions import db
+from app.models.accounts import Brand, Dealer
+from app.tenancy import CrossTenantWrite, TenantNotSet, all_tenants, scoped
+from tests.conftest import csrf_token
+
+# Parameter name → how to find an id that belongs to ANOTHER tenant, given the world.
+# Every new route parameter must be listed here, so the walk below covers it.
+OTHER_TENANT_PARAMS = {
+    "dealer_slug": lambda w: w.slugs["b1"],
+    "brand_slug": lambda w: w.slugs["brand_b"],
+}
+# Parameters of routes that are not tenant routes (public links, platform pages): any value.
+NEUTRAL_PARAMS = {
+    "token": lambda w: "not-a-valid-token",
+    "message_id": lambda w: 1,
+    "filename": lambda w: "x",
+}
+
+
+def _rules(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        yield rule
+
+
+def _build(rule, world, extra: dict | None = None) -> str | None:
+    values = {}
+    for arg in rule.arguments:
+        if extra and arg in extra:
+            values[arg] = extra[arg](world)
+        elif arg in OTHER_TENANT_PARAMS:
+            values[arg] = OTHER_TENANT_PARAMS[arg](world)
+        elif arg in NEUTRAL_PARAMS:
+            values[arg] = NEUTRAL_PARAMS[arg](world)
+        else:
+            pytest.fail(f"Route {rule.rule} has parameter {arg!r}: add it to OTHER_TENANT_PARAMS in {__file__}")
+    return rule.build(values, append_unknown=False)[1]
+
+
+@pytest.mark.parametrize("who", ["consultant_a1", "principal_a1", "corp_a", "marketer_a"])
+def test_every_tenant_route_answers_404_for_another_tenant(app, client, login, world, who):
+    login(world.emails[who])
+    token = csrf_token(client, "/workspaces")
+    checked = 0
+    for rule in _rules(app):
+        if not ({"dealer_slug", "brand_slug"} & set(rule.arguments)) and not rule.rule.startswith("/admin"):
+            continue
+        url = _build(rule, world)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method, headers={"X-CSRFToken": token})
+            assert response.status_code == 404, f"{who} {method} {url} → {response.status_code}"
+            checked += 1
+    assert checked >= 4
+
+
+def test_own_dealer_with_other_tenants_ids_answers_404(app, client, login, world):
+    """Inside one's own dealer, ids that belong to another dealer must not resolve."""
+    login(world.emails["principal_a1"])
+    token = csrf_token(client, "/workspaces")
+    own = {"dealer_slug": lambda w: w.slugs["a1"], "brand_slug": lambda w: w.slugs["brand_a"]}
+    for rule in _rules(app):
+        args = set(rule.arguments)
+        if "dealer_slug" not in args or args == {"dealer_slug"}:
+            continue
+        url = _build(rule, world, own)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method, headers={"X-CSRFToken": token})
+            assert response.status_code == 404, f"{method} {url} → {response.status_code}"
+
+
+def test_dealer_users_cannot_reach_corporate_pages(client, login, world):
+    login(world.emails["principal_a1"])
+    assert client.get(f"/c/{world.slugs['brand_a']}/").status_code == 404
+    assert client.get("/admin/").status_code == 404
+
+
+def test_corporate_users_cannot_reach_dealer_pages(client, login, world):
+    login(world.emails["corp_a"])
+    assert client.get(f"/d/{world.slugs['a1']}/").status_code == 404
+
+
+def test_unknown_slug_and_inactive_dealer_are_404(app, client, login, world):
+    login(world.emails["principal_a1"])
+    assert client.get("/d/no-such-dealer/").status_code == 404
+    with app.app_context(), all_tenants():
+        db.session.get(Dealer, world.ids["a1"]).active = False
+        db.session.commit()
+    assert client.get(f"/d/{world.slugs['a1']}/").status_code == 404
+
+
+def test_query_without_scope_fails_closed(app, world):
+    with app.app_context():
+        with pytest.raises(TenantNotSet):
+            db.session.scalars(select(Dealer)).all()
+        # Brand is not tenant-owned: it is readable (login needs it), Dealer is not.
+        assert db.session.scalars(select(Brand)).all()
+
+
+def test_scoped_queries_see_only_their_tenant(app, world):
+    with app.app_context():
+        with scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
+            slugs = {d.slug for d in db.session.scalars(select(Dealer))}
+        assert slugs == {world.slugs["a1"], world.slugs["a2"]}  # the brand's dealers, via brand scope
+        with scoped(brand_id=world.ids["brand_b"]):
+            assert {d.slug for d in db.session.scalars(select(Dealer))} == {world.slugs["b1"]}
+            # get() by primary key goes through the same criteria
+            assert db.session.get(Dealer, world.ids["a1"]) is None
+        with scoped(brand_id=world.ids["brand_a"]):
+            explicit = db.session.scalars(select(Dealer).execution_options(all_tenants=True)).all()
+            assert len(explicit) >= 3  # the one greppable bypass
+
+
+def test_flush_refuses_rows_of_another_brand(app, world):
+    with app.app_context():
+        with scoped(brand_id=world.ids["brand_a"]):
+            db.session.add(
+                Dealer(
+                    brand_id=world.ids["brand_b"], code="X", slug="x-dealer", name="X", country="TH", locale="th",
+                    currency="THB", timezone="Asia/Bangkok", business_model=BusinessModel.E2E,
+                )
+            )
+            with pytest.raises(CrossTenantWrite):
+                db.session.flush()
+            db.session.rollback()
+
+
+def test_flush_stamps_brand_on_new_rows(app, world):
+    with app.app_context():
+        with scoped(brand_id=world.ids["brand_a"]):
+            dealer = Dealer(
+                code="NEW", slug="new-dealer", name="New", country="KR", locale="ko", currency="KRW",
+                timezone="Asia/Seoul", business_model=BusinessModel.O2O,
+            )
+            db.session.add(dealer)
+            db.session.flush()
+            assert dealer.brand_id == world.ids["brand_a"]
+            db.session.rollback()
