@@ -186,9 +186,7 @@ def _term(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TermOutOfRangeError(f"Term must be a whole number of months (got {value!r})")
     if not MIN_TERM_MONTHS <= value <= MAX_TERM_MONTHS:
-        raise TermOutOfRangeError(
-            f"Term must be between {MIN_TERM_MONTHS} and {MAX_TERM_MONTHS} months (got {value})"
-        )
+        raise TermOutOfRangeError(f"Term must be between {MIN_TERM_MONTHS} and {MAX_TERM_MONTHS} months (got {value})")
     return value
 
 
@@ -332,9 +330,7 @@ def _monthly_irr(net_advance: Decimal, payments: Sequence[Decimal]) -> Decimal:
     return rate  # pragma: no cover - Newton converges in a handful of steps at 50 digits
 
 
-def effective_annual_rate(
-    amount_financed: Amount, payments: Iterable[Amount], upfront_fees: Amount = 0
-) -> Decimal:
+def effective_annual_rate(amount_financed: Amount, payments: Iterable[Amount], upfront_fees: Amount = 0) -> Decimal:
     """Return the effective annual rate (APRC) in percent, 3 decimals half-up, of monthly payments.
 
     The customer receives ``amount_financed - upfront_fees`` (fees paid to the lender at
@@ -346,10 +342,10 @@ def effective_annual_rate(
     with ``1 + X = (1 + i)^12``; the same construction underlies the UK APR (CONC
     App 1) and Russia's full cost of credit (Federal Law 353-FZ, Art. 6). With no fees
     and exact payments it equals ``(1 + APR/1200)^12 - 1``, e.g. 12 % -> 12.683 %.
-    No credit (amount and fees both 0) gives 0.000.
+    No credit (amount, fees and payments all 0) gives 0.000.
     Raises ``NegativeAmountError`` for a negative amount, fee or payment,
-    ``LenderFeesError`` when fees >= amount financed (and the amount is not 0),
-    ``FinanceError`` for an empty payment list.
+    ``LenderFeesError`` when fees >= amount financed, ``FinanceError`` for an empty
+    or all-zero payment list.
     """
     amount = to_decimal(amount_financed)
     fees = to_decimal(upfront_fees)
@@ -358,10 +354,12 @@ def effective_annual_rate(
         raise NegativeAmountError("Amount financed and upfront fees must not be negative")
     if any(payment < ZERO for payment in flows):
         raise NegativeAmountError("Payments must not be negative")
+    if not flows:
+        raise FinanceError("At least one payment is needed to compute an effective rate")
+    if amount == ZERO and fees == ZERO and not any(flows):
+        return ZERO.quantize(_APRC_QUANTUM)  # no credit, no cost: a cash deal
     if not any(flows):
         raise FinanceError("At least one non-zero payment is needed to compute an effective rate")
-    if amount == ZERO and fees == ZERO:
-        return ZERO.quantize(_APRC_QUANTUM)
     if fees >= amount:
         raise LenderFeesError(f"Lender fees ({fees}) must be less than the amount financed ({amount})")
     with localcontext(_CONTEXT):
@@ -563,9 +561,7 @@ class PartnerBankTerms:
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise PartnerBankTermsError("A partner bank needs a name")
-        bands = tuple(
-            (_term(low), _term(high), _apr(apr)) for low, high, apr in self.apr_bands
-        )
+        bands = tuple((_term(low), _term(high), _apr(apr)) for low, high, apr in self.apr_bands)
         for low, high, _ in bands:
             if low > high:
                 raise PartnerBankTermsError(f"{self.name}: APR band {low}-{high} months starts after it ends")
@@ -652,9 +648,7 @@ class AppliedAPR:
     subvention_applied: bool
 
 
-def apply_apr_subvention(
-    bank: PartnerBankTerms, term_months: int, subvention: APRSubvention | None
-) -> AppliedAPR:
+def apply_apr_subvention(bank: PartnerBankTerms, term_months: int, subvention: APRSubvention | None) -> AppliedAPR:
     """Return the APR for ``term_months`` after an optional manufacturer APR subvention.
 
     The bank must lend at the term (``bank.apr_for`` raises ``NoAPRForTermError``
