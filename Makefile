@@ -1,0 +1,52 @@
+# Forecourt — the two commands: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi.py
+
+.PHONY: demo test install translations db seed run lint extract-messages update-messages bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+translations: install
+	$(BIN)/pybabel compile --use-fuzzy -q -d translations
+
+db: translations
+	$(BIN)/flask db upgrade
+
+seed: db
+	$(BIN)/flask seed-demo
+
+run:
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## Runs the portal with demo data on http://127.0.0.1:5000 (SQLite under instance/).
+demo: seed run
+
+## Runs the whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+test: translations
+	TEST_DATABASE_URL= $(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on $$TEST_DATABASE_URL =="; \
+		$(BIN)/python -m pytest; \
+	fi
+
+lint: install
+	$(BIN)/ruff check app tests config.py wsgi.py
+
+extract-messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-by-file -o translations/messages.pot .
+
+update-messages: extract-messages
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) instance/forecourt.db

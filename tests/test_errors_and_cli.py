@@ -1,0 +1,65 @@
+"""Error pages for full pages and HTMX, and the demo seed command."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models.accounts import Brand, Dealer, Membership, User
+from app.tenancy import all_tenants
+
+
+def test_404_page_and_htmx_fragment(client, login, world):
+    login(world.emails["consultant_a1"])
+    page = client.get("/d/nowhere/")
+    assert page.status_code == 404 and "<html" in page.get_data(as_text=True)
+    fragment = client.get("/d/nowhere/", headers={"HX-Request": "true"})
+    assert fragment.status_code == 404
+    assert fragment.headers["HX-Retarget"] == "#messages"
+    assert "<html" not in fragment.get_data(as_text=True)
+
+
+def test_unexpected_error_is_a_clean_500(app):
+    from app import create_app
+
+    fresh = create_app("testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+
+    @fresh.route("/__boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    response = fresh.test_client().get("/__boom")
+    assert response.status_code == 500
+    assert "Nothing was saved" in response.get_data(as_text=True)
+
+
+def test_seed_demo_is_idempotent(app, runner):
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "principal.seoul@forecourt.example" in first.output
+    with app.app_context(), all_tenants():
+        counts = [db.session.scalar(select(func.count()).select_from(m)) for m in (Brand, Dealer, User, Membership)]
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    with app.app_context(), all_tenants():
+        again = [db.session.scalar(select(func.count()).select_from(m)) for m in (Brand, Dealer, User, Membership)]
+        models = {d.slug: d.business_model.value for d in db.session.scalars(select(Dealer))}
+    assert counts == again
+    assert models["seoul-gangnam"] == "E2E" and models["busan-haeundae"] == "O2O" and models["bangkok-rama9"] == "E2E"
+
+
+def test_demo_users_land_where_expected(app, client, runner):
+    runner.invoke(args=["seed-demo"])
+    from tests.conftest import csrf_token
+
+    cases = {
+        "principal.seoul@forecourt.example": "/d/seoul-gangnam/",
+        "corporate.kr@forecourt.example": "/c/hyundai-kr/",
+        "group.consultant@forecourt.example": "/workspaces",
+    }
+    for email, expected in cases.items():
+        token = csrf_token(client)
+        response = client.post("/login", data={"email": email, "password": "forecourt-demo", "csrf_token": token})
+        assert response.status_code == 302
+        assert client.get("/").headers["Location"] == expected
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/workspaces")})

@@ -1,0 +1,17 @@
+"""The Alembic migrations build exactly the schema the models describe."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from app.extensions import db
+from app.models import Base
+
+
+def test_models_and_migrations_agree(app):
+    with app.app_context():
+        connection = db.session.connection()
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "render_as_batch": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == [], f"Models and migrations differ; run `flask db migrate`: {diff}"
