@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 translations: install
-	$(BIN)/pybabel compile --use-fuzzy -q -d translations
+	$(BIN)/pybabel compile -d translations
 
 db: translations
 	$(BIN)/flask db upgrade

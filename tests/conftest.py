@@ -44,7 +44,10 @@ def app(tmp_path_factory):
                 conn.execute(text("CREATE SCHEMA public"))
         upgrade(directory=str(os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")))
         _db.session.configure(join_transaction_mode="create_savepoint")
-    return app
+    yield app
+    with app.app_context():
+        for engine in _db.engines.values():
+            engine.dispose()
 
 
 @pytest.fixture(autouse=True)

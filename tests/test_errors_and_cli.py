@@ -29,6 +29,8 @@ def test_unexpected_error_is_a_clean_500(app):
         raise RuntimeError("boom")
 
     response = fresh.test_client().get("/__boom")
+    with fresh.app_context():
+        db.engine.dispose()
     assert response.status_code == 500
     assert "Nothing was saved" in response.get_data(as_text=True)
 

@@ -47,7 +47,7 @@ def test_catalogs_translate_every_message(lang):
 
 
 @pytest.mark.parametrize(
-    ("locale", "expected"), [("ko", "로그인"), ("th", "เข้าสู่ระบบ"), ("ru", "Вход"), ("zh_Hans", "登录")]
+    ("locale", "expected"), [("ko", "로그인"), ("th", "เข้าสู่ระบบ"), ("ru", "Войти"), ("zh_Hans", "登录")]
 )
 def test_login_page_in_each_language(client, locale, expected):
     token = csrf_token(client)
