@@ -177,6 +177,8 @@ def verify_image(data: bytes, limits: PhotoLimits = PhotoLimits()) -> tuple[str,
         try:
             with Image.open(io.BytesIO(data), formats=("JPEG", "PNG")) as image:
                 image_format, (width, height) = str(image.format), image.size
+                # Cameras write MPO: a plain JPEG first frame plus extra frames; serve it as JPEG.
+                image_format = "JPEG" if image_format == "MPO" else image_format
                 _check_size(width, height, limits)
                 image.load()
         except PhotoRejected:

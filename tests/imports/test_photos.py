@@ -117,6 +117,13 @@ def test_verify_image_rejects(data, reason):
         verify_image(data)
 
 
+def test_verify_image_treats_camera_mpo_as_jpeg():
+    buffer = io.BytesIO()
+    frames = [Image.new("RGB", (32, 24)), Image.new("RGB", (32, 24))]
+    frames[0].save(buffer, format="MPO", save_all=True, append_images=frames[1:])
+    assert verify_image(buffer.getvalue()) == ("JPEG", 32, 24)
+
+
 def test_verify_image_pixel_limit():
     # 40 x 40 = 1,600 pixels > 1,000.
     with pytest.raises(PhotoRejected, match="is 40 x 40 pixels; the limit is 1,000 pixels"):
