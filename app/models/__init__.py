@@ -3,6 +3,7 @@
 from app.models.accounts import Brand, Dealer, Membership, User
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.customers import Customer, CustomerEvent
 from app.models.mail import OutboxAttachment, OutboxMessage
 
-__all__ = ["AuditEvent", "Base", "Brand", "Dealer", "Membership", "OutboxAttachment", "OutboxMessage", "User"]
+__all__ = ["AuditEvent", "Base", "Brand", "Customer", "CustomerEvent", "Dealer", "Membership", "OutboxAttachment", "OutboxMessage", "User"]
