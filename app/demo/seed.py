@@ -115,5 +115,5 @@ def _seed_extensions(session: Session, brands: dict, dealers: dict) -> None:
     """Let later areas (catalog, dealer settings, inventory) add their demo data."""
     from app.demo import extensions
 
-    for step in extensions.STEPS:
+    for step in extensions.steps():
         step(session, brands, dealers)
