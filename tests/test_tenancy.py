@@ -34,11 +34,9 @@ def _rules(app):
         yield rule
 
 
-def _build(rule, world, extra: dict | None = None) -> str | None:
-    from flask import current_app
-
+def _build(app, rule, world, extra: dict | None = None) -> str | None:
     values = {}
-    with current_app.app_context(), all_tenants():
+    with app.app_context(), all_tenants():
         for arg in rule.arguments:
             if extra and arg in extra:
                 values[arg] = extra[arg](world)
@@ -62,7 +60,7 @@ def test_every_tenant_route_answers_404_for_another_tenant(app, client, login, w
             continue  # API routes authenticate by key; tests/api covers their isolation
         if not ({"dealer_slug", "brand_slug"} & set(rule.arguments)) and not rule.rule.startswith("/admin"):
             continue
-        url = _build(rule, world)
+        url = _build(app, rule, world)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method, headers={"X-CSRFToken": token})
             assert response.status_code == 404, f"{who} {method} {url} → {response.status_code}"
@@ -79,7 +77,7 @@ def test_own_dealer_with_other_tenants_ids_answers_404(app, client, login, world
         args = set(rule.arguments)
         if "dealer_slug" not in args or args == {"dealer_slug"}:
             continue
-        url = _build(rule, world, own)
+        url = _build(app, rule, world, own)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method, headers={"X-CSRFToken": token})
             assert response.status_code == 404, f"{method} {url} → {response.status_code}"
