@@ -28,6 +28,10 @@ Order of computation (each step sees the result of the steps before it):
     and the down payment as cap cost reduction (``finance.quote_lease``; upfront added taxes are
     replaced by the lease's monthly tax).
 
+Percent discounts (promotions, presets, manual, coupons) are a percent of the RUNNING amount they
+land on — the line's remaining amount for an item-level one, the running net price otherwise — so
+they compound in the order above; a cash discount is its face value (then clamped, see below).
+
 Where an order-level discount (order promotion, preset, manual, order coupon) comes from: it is
 taken off the item lines in print order — vehicle first, then colours, options, accessories —
 each down to 0 before the next (a waterfall, exact: no rounding). Every discount line records its
@@ -143,7 +147,9 @@ class _Build:
     floor: Decimal
     item_lines: list[Line] = field(default_factory=list)
     net: dict[str, Decimal] = field(default_factory=dict)
+    original: dict[str, Decimal] = field(default_factory=dict)
     total: Decimal = ZERO
+    subtotal: Decimal = ZERO
     discount_lines: list[Line] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
@@ -154,8 +160,10 @@ class _Build:
             raise PricingError(f"{line.label} appears twice on the offer", "accessories")
         self.item_lines.append(line)
         self.net[line.line_id] = line.amount
+        self.original[line.line_id] = line.amount
         self.labels[line.line_id] = line.label
         self.total += line.amount
+        self.subtotal += line.amount
 
     def take(
         self,
@@ -356,12 +364,15 @@ def _apply_promotion(
                 promotion_id=promo.id,
             ).amount
     elif promo.kind is not PromotionKind.APR_SUBVENTION:
+        # A percent applies to the running amount; a cash amount is capped only by the pre-discount
+        # amount here, so that a later cap (line at 0, floor) is reported as a clamp notice.
         if line_id is not None:
-            requested = discount_amount(promo, build.net[line_id], currency)
+            running, original = build.net[line_id], build.original[line_id]
             line_ids: tuple[str, ...] | None = (line_id,)
         else:
-            requested = discount_amount(promo, build.total, currency)
+            running, original = build.total, build.subtotal
             line_ids = None
+        requested = discount_amount(promo, running if promo.amount is None else original, currency)
         amount = build.take(
             code=promo.code,
             label=label,
