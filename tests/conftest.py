@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 
 import pytest
 from flask_migrate import upgrade
@@ -74,6 +75,23 @@ def db(request, app):
                 transaction.rollback()
                 connection.close()
                 engines[key] = originals[key]
+
+
+@contextmanager
+def fresh_app(base_app, **overrides):
+    """Yield a second app instance on the same database (e.g. another gunicorn worker).
+
+    The one ``Limiter`` object rebinds its storage to the newest app; the suite's own storage is
+    put back afterwards, and the extra app's engine is disposed.
+    """
+    saved = (limiter._storage, limiter._limiter)
+    other = create_app("testing", {"SQLALCHEMY_DATABASE_URI": base_app.config["SQLALCHEMY_DATABASE_URI"], **overrides})
+    try:
+        yield other
+    finally:
+        limiter._storage, limiter._limiter = saved
+        with other.app_context():
+            _db.engine.dispose()
 
 
 @pytest.fixture

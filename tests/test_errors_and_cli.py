@@ -20,17 +20,15 @@ def test_404_page_and_htmx_fragment(client, login, world):
 
 
 def test_unexpected_error_is_a_clean_500(app):
-    from app import create_app
+    from tests.conftest import fresh_app
 
-    fresh = create_app("testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    with fresh_app(app) as fresh:
 
-    @fresh.route("/__boom")
-    def boom():
-        raise RuntimeError("boom")
+        @fresh.route("/__boom")
+        def boom():
+            raise RuntimeError("boom")
 
-    response = fresh.test_client().get("/__boom")
-    with fresh.app_context():
-        db.engine.dispose()
+        response = fresh.test_client().get("/__boom")
     assert response.status_code == 500
     assert "Nothing was saved" in response.get_data(as_text=True)
 

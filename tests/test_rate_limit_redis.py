@@ -11,11 +11,10 @@ import os
 import pytest
 import redis
 
-from app import create_app
-from app.extensions import db, limiter
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, fresh_app
 
 REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+SETTINGS = {"RATELIMIT_STORAGE_URI": REDIS_URL, "LOGIN_RATE_LIMIT_PER_ACCOUNT": "3 per minute"}
 
 
 def _redis_available() -> bool:
@@ -26,48 +25,25 @@ def _redis_available() -> bool:
 
 
 @pytest.fixture
-def redis_app(app):
+def clean_redis():
     if not _redis_available():
         if os.environ.get("CI"):
             pytest.fail(f"Redis is required under CI: {REDIS_URL}")
         pytest.skip("Redis not reachable")
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    # One Limiter object serves every app instance; put the suite's memory storage back afterwards.
-    saved = (limiter._storage, limiter._limiter)
-    limited = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "RATELIMIT_STORAGE_URI": REDIS_URL,
-            "LOGIN_RATE_LIMIT_PER_ACCOUNT": "3 per minute",
-        },
-    )
-    yield limited
-    limiter._storage, limiter._limiter = saved
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    with limited.app_context():
-        db.engine.dispose()
+    store = redis.Redis.from_url(REDIS_URL)
+    store.flushdb()
+    yield store
+    store.flushdb()
 
 
-def test_login_throttle_is_stored_in_redis(redis_app):
-    client = redis_app.test_client()
-    token = csrf_token(client)
-    data = {"email": "someone@example.com", "password": "wrong", "csrf_token": token}
-    statuses = [client.post("/login", data=data).status_code for _ in range(4)]
+def test_login_throttle_is_stored_in_redis_and_shared_by_workers(app, clean_redis):
+    data = {"email": "someone@example.com", "password": "wrong"}
+    with fresh_app(app, **SETTINGS) as worker_1:
+        client = worker_1.test_client()
+        statuses = [client.post("/login", data={**data, "csrf_token": csrf_token(client)}).status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
-    keys = [k.decode() for k in redis.Redis.from_url(REDIS_URL).keys("*")]
+    keys = [k.decode() for k in clean_redis.keys("*")]
     assert any("login-account" in key for key in keys), keys
-    # a second app instance (another gunicorn worker) shares the same counters
-    other = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": redis_app.config["SQLALCHEMY_DATABASE_URI"],
-            "RATELIMIT_STORAGE_URI": REDIS_URL,
-            "LOGIN_RATE_LIMIT_PER_ACCOUNT": "3 per minute",
-        },
-    )
-    other_client = other.test_client()
-    response = other_client.post("/login", data={**data, "csrf_token": csrf_token(other_client)})
-    assert response.status_code == 429
-    with other.app_context():
-        db.engine.dispose()
+    with fresh_app(app, **SETTINGS) as worker_2:  # another gunicorn worker sees the same counters
+        client = worker_2.test_client()
+        assert client.post("/login", data={**data, "csrf_token": csrf_token(client)}).status_code == 429
