@@ -66,7 +66,7 @@ from app.domain.finance import (
     quote_lease,
 )
 from app.domain.money import ZERO, MoneyError, minor_units, round_money
-from app.domain.option_rules import Conflict, validate_configuration
+from app.domain.option_rules import Conflict, Severity, validate_configuration
 from app.domain.promotions import (
     ItemKind,
     OfferContext,
@@ -121,7 +121,7 @@ class InvalidConfigurationError(PricingError):
     """Raised when a catalog build breaks the option rules; ``conflicts`` holds every finding (errors first)."""
 
     def __init__(self, conflicts: tuple[Conflict, ...]) -> None:
-        errors = [c.message for c in conflicts if c.severity == "error"]
+        errors = [c.message for c in conflicts if c.severity is Severity.ERROR]
         super().__init__("This configuration cannot be priced: " + "; ".join(errors), "configuration")
         self.conflicts = conflicts
 
@@ -340,7 +340,7 @@ def _apply_promotion(
     currency = build.currency
     kind = LineKind.COUPON if stage is Stage.COUPON else LineKind.PROMOTION
     label = promo.name if coupon_code is None else f"{promo.name} ({coupon_code})"
-    amount = ZERO
+    amount = round_money(ZERO, currency)
     if promo.kind is PromotionKind.FREE_ACCESSORY:
         target = f"acc:{promo.accessory_code}"
         unit = next((line.unit_price for line in build.item_lines if line.line_id == target), None)
@@ -410,15 +410,27 @@ def _apr_for(
     return best, standard, best_id
 
 
+@dataclass(frozen=True, slots=True)
+class _Figures:
+    """The priced offer's figures a payment scenario starts from."""
+
+    balance_due: Decimal
+    equity: Decimal
+    reference_price: Decimal
+    net_price: Decimal
+    total_fees: Decimal
+
+
 def _quote_payment(
     request: PaymentRequest,
-    offer: dict[str, Decimal],
+    offer: _Figures,
     currency: str,
     subventions: tuple[tuple[int, APRSubvention], ...],
 ) -> PaymentQuote:
-    balance = offer["balance_due"]
+    balance = offer.balance_due
     if isinstance(request, CashPayment):
-        return PaymentQuote(PaymentKind.CASH, request.label, ZERO, round_money(ZERO, currency), balance)
+        zero = round_money(ZERO, currency)
+        return PaymentQuote(PaymentKind.CASH, request.label, zero, zero, balance)
     down = _money(request.down_payment, currency, "Down payment", "down_payment")
     apr, standard, promo_id = _apr_for(request, subventions)
     bank_name = request.bank.name if request.bank is not None else None
@@ -453,16 +465,16 @@ def _quote_payment(
             finance=quote,
         )
     assert isinstance(request, LeasePayment)
-    equity = offer["equity"]
+    equity = offer.equity
     lease = quote_lease(
         LeaseScenario(
-            msrp=offer["reference_price"],
-            agreed_price=offer["net_price"],
+            msrp=offer.reference_price,
+            agreed_price=offer.net_price,
             term_months=request.term_months,
             apr_percent=apr,
             residual_percent=request.residual_percent,
             currency=currency,
-            fees_financed=offer["total_fees"] + max(ZERO, -equity),
+            fees_financed=offer.total_fees + max(ZERO, -equity),
             down_payment=down,
             trade_in_equity=max(ZERO, equity),
             monthly_tax_percent=request.monthly_tax_percent,
@@ -604,8 +616,16 @@ def price_offer(pricing: PricingInput) -> PricedOffer:
         assert line.tax_base is not None and line.line_id is not None
         by_base[line.tax_base] += build.net[line.line_id]
     trade_in = pricing.trade_in
-    allowance = ZERO if trade_in is None else _money(trade_in.allowance, currency, "Trade-in allowance", "allowance")
-    payoff = ZERO if trade_in is None else _money(trade_in.payoff, currency, "Trade-in payoff", "payoff")
+    allowance = (
+        round_money(ZERO, currency)
+        if trade_in is None
+        else _money(trade_in.allowance, currency, "Trade-in allowance", "allowance")
+    )
+    payoff = (
+        round_money(ZERO, currency)
+        if trade_in is None
+        else _money(trade_in.payoff, currency, "Trade-in payoff", "payoff")
+    )
     fee_tax = apply_fee_tax_table(table, by_base, allowance)
     fee_lines = tuple(
         Line(f.code, f.name, LineKind.FEE, 1, f.amount, f.amount, note="taxable" if f.taxable else "")
@@ -652,8 +672,9 @@ def price_offer(pricing: PricingInput) -> PricedOffer:
 
     # Steps 9-11: trade-in equity, balance due, down payment and amount financed per scenario.
     equity = allowance - payoff
-    balance_due = max(ZERO, out_the_door - equity)
-    refund_due = max(ZERO, equity - out_the_door)
+    zero = round_money(ZERO, currency)  # 0 at the currency's exponent (0.00 CAD), for display
+    balance_due = max(zero, out_the_door - equity)
+    refund_due = max(zero, equity - out_the_door)
     if refund_due > ZERO:
         build.notices.append(
             Notice(
@@ -675,16 +696,10 @@ def price_offer(pricing: PricingInput) -> PricedOffer:
         if a.promotion.kind is PromotionKind.APR_SUBVENTION:
             applied.append(
                 AppliedPromotionLine(
-                    a.promotion.id, a.promotion.code, a.promotion.name, a.promotion.kind, a.stage, ZERO, a.line_id
+                    a.promotion.id, a.promotion.code, a.promotion.name, a.promotion.kind, a.stage, zero, a.line_id
                 )
             )
-    figures = {
-        "balance_due": balance_due,
-        "equity": equity,
-        "reference_price": subtotal,
-        "net_price": net_price,
-        "total_fees": total_fees,
-    }
+    figures = _Figures(balance_due, equity, subtotal, net_price, total_fees)
     payments = tuple(_quote_payment(p, figures, currency, subventions) for p in pricing.payments)
 
     dealer_given = sum(
