@@ -4,7 +4,7 @@
 floor rule are documented in ``app.domain.pricing.engine``.
 """
 
-from app.domain.pricing.engine import PRICE_PROMOTION_KINDS, InvalidConfigurationError, price_offer
+from app.domain.pricing.engine import PRICE_PROMOTION_KINDS, InvalidConfigurationError, desking_sheet, price_offer
 from app.domain.pricing.inputs import (
     AccessoryChoice,
     CashPayment,
@@ -57,5 +57,6 @@ __all__ = [
     "PricingInput",
     "StockVehicle",
     "TradeIn",
+    "desking_sheet",
     "price_offer",
 ]

@@ -59,10 +59,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from app.domain.finance import (
+    AprLookup,
     APRSubvention,
+    DeskingGrid,
     FinanceScenario,
     LeaseScenario,
     apply_apr_subvention,
+    desking_grid,
     quote_lease,
 )
 from app.domain.money import ZERO, MoneyError, minor_units, round_money
@@ -735,4 +738,28 @@ def price_offer(pricing: PricingInput) -> PricedOffer:
         refund_due=refund_due,
         payments=payments,
         approval=approval,
+    )
+
+
+def desking_sheet(
+    offer: PricedOffer,
+    *,
+    terms: tuple[int, ...],
+    down_payments: tuple[Decimal, ...],
+    apr_for_term: AprLookup,
+    lender_fees: Decimal = ZERO,
+) -> DeskingGrid:
+    """Return the terms × down payments grid of loan quotes for a priced offer (``finance.desking_grid``).
+
+    The price to finance is the offer's ``balance_due`` (out-the-door price − trade-in equity, so
+    negative equity is financed); ``apr_for_term`` a mapping or callable such as ``bank.apr_for``.
+    Raises ``DownPaymentExceedsPriceError``, ``NoAPRForTermError`` and the other ``FinanceError`` s.
+    """
+    return desking_grid(
+        price_to_finance=offer.balance_due,
+        down_payments=down_payments,
+        terms=terms,
+        apr_for_term=apr_for_term,
+        currency=offer.currency,
+        lender_fees=lender_fees,
     )

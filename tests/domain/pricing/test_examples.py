@@ -22,6 +22,7 @@ from app.domain.pricing import (
     PricingInput,
     StockVehicle,
     TradeIn,
+    desking_sheet,
     price_offer,
 )
 from app.domain.promotions import Coupon, PromotionKind, PromotionScope, PromotionTargets, Stage
@@ -322,3 +323,18 @@ def test_toronto_stock_car_trade_in_negative_equity_and_floor_clamp() -> None:
     assert offer.approval.reference_price == D("18995.00")
     assert offer.approval.gross == D("1000.00")
     assert_lines_add_up(offer)
+
+
+def test_toronto_desking_sheet_contains_the_quoted_loan() -> None:
+    offer = price_offer(TORONTO_INPUT)
+    grid = desking_sheet(
+        offer,
+        terms=(36, 48, 60),
+        down_payments=(D("0.00"), D("2000.00"), D("5000.00")),
+        apr_for_term={36: D("6.99"), 48: D("7.49"), 60: D("7.99")},
+    )
+    # Price to finance = balance due 22,355.00; the 2,000.00 / 60-month cell is the loan above: 412.63.
+    assert grid.price_to_finance == D("22355.00")
+    assert grid.quote(D("2000.00"), 60).monthly_payment == D("412.63")
+    # 0 down, 36 months at 6.99 %: r = 6.99 / 1200; 22,355.00 × r / (1 − (1 + r)^−36) = 690.1553… → 690.16.
+    assert grid.quote(D("0.00"), 36).monthly_payment == D("690.16")
