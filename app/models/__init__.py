@@ -5,5 +5,9 @@ from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.customers import Customer, CustomerEvent
 from app.models.mail import OutboxAttachment, OutboxMessage
+from app.models.offers import Offer, OfferApproval, OfferNumberCounter, OfferRevision
 
-__all__ = ["AuditEvent", "Base", "Brand", "Customer", "CustomerEvent", "Dealer", "Membership", "OutboxAttachment", "OutboxMessage", "User"]
+__all__ = [
+    "AuditEvent", "Base", "Brand", "Customer", "CustomerEvent", "Dealer", "Membership",
+    "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision", "OutboxAttachment", "OutboxMessage", "User",
+]
