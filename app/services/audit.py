@@ -26,7 +26,8 @@ class Actor:
     ip_address: str = ""
 
 
-_actor: ContextVar[Actor] = ContextVar("forecourt_audit_actor", default=Actor())
+_NO_ACTOR = Actor()
+_actor: ContextVar[Actor] = ContextVar("forecourt_audit_actor", default=_NO_ACTOR)  # noqa: B039 - frozen, immutable
 
 
 @contextmanager
