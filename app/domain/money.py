@@ -13,6 +13,7 @@ binary float cannot represent most prices exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import get_currency_precision
@@ -32,9 +33,16 @@ def minor_units(currency: str) -> int:
     """
     if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha() and currency.isupper()):
         raise MoneyError(f"Not an ISO 4217 currency code: {currency!r}")
+    return _precision(currency)
+
+
+@lru_cache(maxsize=64)
+def _precision(currency: str) -> int:
+    # CLDR data does not change while the process runs; Babel's lookup dominated pricing profiles.
     return get_currency_precision(currency)
 
 
+@lru_cache(maxsize=64)
 def quantum(currency: str) -> Decimal:
     """Return the smallest unit of ``currency`` as a Decimal exponent (``Decimal("0.01")``, ``Decimal("1")``)."""
     return Decimal(1).scaleb(-minor_units(currency))
