@@ -1,0 +1,302 @@
+"""Offer workflow: create and revise offers from priced results, approval bound to content, send, customer decision.
+
+Every state change goes through ``domain.offer_states.transition`` and is audit-logged; services
+only ``flush``. An approval is bound to the exact content it approved: the approval row stores the
+revision's ``content_hash`` and ``send`` checks that the offer's *current* revision still carries
+that hash. Any edit creates a new revision (with a new hash) and moves the offer back to draft, so
+edit-after-approval, duplicate, stale form posts and direct POSTs to send all meet the same wall.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.approval import ApprovalResult
+from app.domain.offer_states import OfferAction, OfferState, is_expired, transition
+from app.domain.pricing import PricedOffer
+from app.models.accounts import Dealer, User
+from app.models.customers import Customer, CustomerEvent
+from app.models.offers import Offer, OfferApproval, OfferRevision
+from app.services import audit
+from app.services.offer_numbers import allocate_offer_number
+
+_LINK_SALT = "offer-link"
+
+
+class OfferError(ValueError):
+    """A workflow step that is not allowed; the message is shown to the user."""
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert dataclasses, Decimals, enums, dates and tuples into JSON-ready values (Decimals as exact strings)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    return value
+
+
+def build_snapshot(priced: PricedOffer, *, vehicle: dict[str, Any], texts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the immutable record of a priced offer: every figure and the texts shown with it.
+
+    ``vehicle`` describes what is sold (label, model, trim, colours, VIN, image key); ``texts``
+    carries purchasing-condition texts and anything else printed, in the offer's language.
+    """
+    return {"priced": to_jsonable(priced), "vehicle": to_jsonable(vehicle), "texts": to_jsonable(texts or {})}
+
+
+def content_hash(snapshot: dict[str, Any]) -> str:
+    """Return the SHA-256 of the canonical JSON of ``snapshot`` (sorted keys, no spaces)."""
+    canonical = json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _event(session: Session, offer: Offer, kind: str, summary: str, actor_id: int | None) -> None:
+    session.add(CustomerEvent(dealer_id=offer.dealer_id, customer_id=offer.customer_id, kind=kind, summary=summary, actor_user_id=actor_id))
+
+
+def _apply(session: Session, offer: Offer, action: OfferAction, *, approval_required: bool = False, actor_id: int | None = None) -> None:
+    before = offer.state
+    try:
+        offer.state = transition(offer.state, action, approval_required=approval_required)
+    except ValueError as exc:
+        raise OfferError(str(exc)) from exc
+    audit.record(session, f"offer.{action.value}", offer, before={"state": before.value}, after={"state": offer.state.value})
+
+
+def current_revision(offer: Offer) -> OfferRevision:
+    """Return the offer's current (latest) revision."""
+    return next(r for r in offer.revisions if r.revision_no == offer.current_revision_no)
+
+
+def _new_revision(
+    offer: Offer, number: int, *, inputs: dict, snapshot: dict, priced: PricedOffer, approval: ApprovalResult, actor: User | None
+) -> OfferRevision:
+    revision = OfferRevision(
+        dealer_id=offer.dealer_id,
+        revision_no=number,
+        created_by_id=actor.id if actor else None,
+        inputs=inputs,
+        snapshot=snapshot,
+        content_hash=content_hash(snapshot),
+        out_the_door_price=priced.out_the_door_price,
+        discount_total=priced.approval.discount_total,
+        needs_approval=approval.needs_approval,
+        approval_reasons=list(approval.reasons),
+    )
+    offer.revisions.append(revision)
+    offer.current_revision_no = number
+    offer.out_the_door_price = priced.out_the_door_price
+    offer.vehicle_label = str(snapshot["vehicle"].get("label", ""))[:200]
+    return revision
+
+
+def create_offer(
+    session: Session,
+    *,
+    dealer: Dealer,
+    customer: Customer,
+    consultant: User | None,
+    inputs: dict,
+    priced: PricedOffer,
+    approval: ApprovalResult,
+    vehicle: dict[str, Any],
+    texts: dict[str, Any] | None,
+    valid_until: date,
+    locale: str,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> Offer:
+    """Create an offer (revision 1, draft) with a fresh number; idempotent per ``idempotency_key``.
+
+    Re-submitting the same ``idempotency_key`` (a dropped connection, a double tap) returns the
+    offer created the first time instead of a second one.
+    """
+    if idempotency_key:
+        existing = session.scalar(select(Offer).where(Offer.idempotency_key == idempotency_key))
+        if existing is not None:
+            return existing
+    if customer.is_withdrawn:
+        raise OfferError("This customer has withdrawn their membership; no new offers can be made.")
+    offer = Offer(
+        dealer_id=dealer.id,
+        number=allocate_offer_number(session, dealer, now),
+        customer_id=customer.id,
+        consultant_id=consultant.id if consultant else None,
+        state=OfferState.DRAFT,
+        currency=priced.currency,
+        locale=locale,
+        valid_until=valid_until,
+        idempotency_key=idempotency_key,
+    )
+    session.add(offer)
+    snapshot = build_snapshot(priced, vehicle=vehicle, texts=texts)
+    _new_revision(offer, 1, inputs=inputs, snapshot=snapshot, priced=priced, approval=approval, actor=consultant)
+    session.flush()
+    audit.record(session, "offer.create", offer, after={"number": offer.number, "out_the_door_price": offer.out_the_door_price})
+    _event(session, offer, "offer_created", f"{offer.number} {offer.vehicle_label}", consultant.id if consultant else None)
+    return offer
+
+
+def revise_offer(
+    session: Session,
+    offer: Offer,
+    *,
+    inputs: dict,
+    priced: PricedOffer,
+    approval: ApprovalResult,
+    vehicle: dict[str, Any],
+    texts: dict[str, Any] | None,
+    actor: User | None,
+    base_revision_no: int,
+) -> OfferRevision:
+    """Save an edit as a new revision and move the offer back to draft (voiding any approval).
+
+    ``base_revision_no`` is the revision the form was loaded from: a stale form (someone saved a
+    newer revision since) raises ``OfferError`` instead of silently overwriting it. Saving content
+    identical to the current revision changes nothing and returns it.
+    """
+    if base_revision_no != offer.current_revision_no:
+        raise OfferError(
+            f"This offer was changed meanwhile (now revision {offer.current_revision_no}); reload it before saving."
+        )
+    snapshot = build_snapshot(priced, vehicle=vehicle, texts=texts)
+    current = current_revision(offer)
+    if content_hash(snapshot) == current.content_hash and inputs == current.inputs:
+        return current
+    _apply(session, offer, OfferAction.REVISE, actor_id=actor.id if actor else None)
+    revision = _new_revision(
+        offer, offer.current_revision_no + 1, inputs=inputs, snapshot=snapshot, priced=priced, approval=approval, actor=actor
+    )
+    session.flush()
+    return revision
+
+
+def submit_for_approval(session: Session, offer: Offer, actor: User) -> None:
+    """Send the current revision to the approval queue (only when it needs approval)."""
+    revision = current_revision(offer)
+    _apply(session, offer, OfferAction.SUBMIT, approval_required=revision.needs_approval, actor_id=actor.id)
+    _event(session, offer, "offer_submitted", offer.number, actor.id)
+
+
+def decide(session: Session, offer: Offer, *, approve: bool, comment: str, approver: User, revision_no: int) -> OfferApproval:
+    """Approve or return the current revision; ``revision_no`` is what the approver looked at.
+
+    Raises ``OfferError`` when the approver saw an older revision than the current one, or the
+    offer is not waiting for approval.
+    """
+    if revision_no != offer.current_revision_no:
+        raise OfferError("The offer changed while you were looking at it; review the new revision.")
+    revision = current_revision(offer)
+    _apply(session, offer, OfferAction.APPROVE if approve else OfferAction.RETURN, approval_required=True, actor_id=approver.id)
+    decision = OfferApproval(
+        dealer_id=offer.dealer_id,
+        revision=revision,
+        decision="approved" if approve else "returned",
+        comment=comment.strip(),
+        content_hash=revision.content_hash,
+        decided_by_id=approver.id,
+    )
+    session.add(decision)
+    session.flush()
+    return decision
+
+
+def valid_approval(offer: Offer) -> OfferApproval | None:
+    """Return the approval that covers the offer's current content, if any."""
+    revision = current_revision(offer)
+    approvals = [a for a in revision.approvals if a.decision == "approved" and a.content_hash == revision.content_hash]
+    return approvals[-1] if approvals else None
+
+
+def send_offer(session: Session, offer: Offer, *, actor: User, now: datetime) -> None:
+    """Mark the offer sent; refuses content that needs approval and has none for its exact hash."""
+    revision = current_revision(offer)
+    if revision.needs_approval and valid_approval(offer) is None:
+        raise OfferError("This offer needs approval before it can be sent.")
+    _apply(session, offer, OfferAction.SEND, approval_required=revision.needs_approval, actor_id=actor.id)
+    offer.sent_at = offer.sent_at or now
+    _event(session, offer, "offer_sent", offer.number, actor.id)
+
+
+def withdraw_offer(session: Session, offer: Offer, *, actor: User) -> None:
+    """Withdraw the offer (allowed in any state before the customer's decision) and revoke its links."""
+    _apply(session, offer, OfferAction.WITHDRAW, actor_id=actor.id)
+    offer.link_version += 1
+    _event(session, offer, "offer_withdrawn", offer.number, actor.id)
+
+
+def expire_if_due(session: Session, offer: Offer, timezone: str, now: datetime) -> bool:
+    """Mark the offer expired when its validity has passed in the dealer's time zone; return True if it did."""
+    if not is_expired(offer.state, offer.valid_until, timezone, now):
+        return False
+    _apply(session, offer, OfferAction.EXPIRE)
+    return True
+
+
+def record_view(session: Session, offer: Offer, now: datetime) -> None:
+    """Count a customer view (first/last time) and move ``sent`` to ``viewed``."""
+    if offer.state in (OfferState.SENT, OfferState.VIEWED):
+        offer.state = transition(offer.state, OfferAction.VIEW)
+    offer.view_count += 1
+    offer.first_viewed_at = offer.first_viewed_at or now
+    offer.last_viewed_at = now
+
+
+def accept_offer(session: Session, offer: Offer, *, typed_name: str, conditions_accepted: bool, now: datetime) -> None:
+    """Record the customer's acceptance: they typed their name and ticked the conditions."""
+    if not conditions_accepted:
+        raise OfferError("Please tick the box to accept the purchasing conditions.")
+    if not typed_name.strip():
+        raise OfferError("Please type your full name to accept the offer.")
+    _apply(session, offer, OfferAction.ACCEPT)
+    offer.accepted_name = typed_name.strip()[:200]
+    offer.decided_at = now
+    _event(session, offer, "offer_accepted", f"{offer.number} — {offer.accepted_name}", None)
+
+
+def decline_offer(session: Session, offer: Offer, *, reason: str, now: datetime) -> None:
+    """Record the customer's decline with their reason."""
+    _apply(session, offer, OfferAction.DECLINE)
+    offer.decline_reason = reason.strip()[:2000]
+    offer.decided_at = now
+    _event(session, offer, "offer_declined", f"{offer.number}: {offer.decline_reason}", None)
+
+
+def make_link_token(offer: Offer, secret_key: str) -> str:
+    """Return a signed token for the customer's link to ``offer`` (revoked by bumping ``link_version``)."""
+    return URLSafeTimedSerializer(secret_key, salt=_LINK_SALT).dumps({"o": offer.id, "d": offer.dealer_id, "v": offer.link_version})
+
+
+def load_link_token(token: str, secret_key: str, max_age: int) -> tuple[int, int, int]:
+    """Return ``(offer_id, dealer_id, link_version)`` from a customer link token.
+
+    Raises ``OfferError`` for a forged, malformed or expired token.
+    """
+    try:
+        data = URLSafeTimedSerializer(secret_key, salt=_LINK_SALT).loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise OfferError("This offer link has expired. Please ask your sales consultant for a new one.") from exc
+    except BadSignature as exc:
+        raise OfferError("This offer link is not valid.") from exc
+    if not (isinstance(data, dict) and all(isinstance(data.get(k), int) for k in ("o", "d", "v"))):
+        raise OfferError("This offer link is not valid.")
+    return data["o"], data["d"], data["v"]
