@@ -48,6 +48,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.corporate import bp as corporate_bp
+    from app.blueprints.customer import bp as customer_bp
     from app.blueprints.dealer import bp as dealer_bp
     from app.blueprints.platform import bp as platform_bp
 
@@ -55,6 +56,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.register_blueprint(platform_bp)
     app.register_blueprint(corporate_bp)
     app.register_blueprint(dealer_bp)
+    app.register_blueprint(customer_bp)
 
     cli.init_app(app)
     return app

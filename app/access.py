@@ -184,7 +184,7 @@ def require_menu(key: str) -> Callable:
 def navigation() -> list[dict]:
     """Return the dealer menus this user may see here, grouped, only for endpoints that exist."""
     dealer = g.get("dealer")
-    if dealer is None:
+    if dealer is None or g.get("role") is None:
         return []
     endpoints = current_app.view_functions
     groups: dict[str, list] = {}

@@ -53,10 +53,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         detail = None
+        custom = error.description and error.description != type(error).description
         if error.code == 429:
             detail = str(_l("Too many attempts. Please wait a minute and try again."))
-        elif error.code not in MESSAGES and error.description:
-            detail = error.description
+        elif custom or (error.code not in MESSAGES and error.description):
+            detail = error.description  # a specific message given with abort(code, description=...)
         return render_error(error.code or 500, detail)
 
     @app.errorhandler(Exception)

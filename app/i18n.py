@@ -56,6 +56,8 @@ def select_locale() -> str:
         return current_user.preferred_locale
     if session.get("locale") in available:
         return session["locale"]
+    if g.get("offer_locale") in available:  # a customer opening their offer link
+        return g.offer_locale
     dealer = g.get("dealer")
     if dealer is not None and dealer.locale in available:
         return dealer.locale
@@ -85,10 +87,15 @@ def tenant_currency() -> str | None:
     return brand.currency if brand is not None else None
 
 
-def money(amount: Decimal | int | None, currency: str | None = None) -> str:
-    """Format ``amount`` in ``currency`` (default: the tenant's) for the current locale; None → empty."""
-    if amount is None:
+def money(amount: Decimal | int | str | None, currency: str | None = None) -> str:
+    """Format ``amount`` in ``currency`` (default: the tenant's) for the current locale; None → empty.
+
+    Strings (exact Decimals from offer snapshots) are converted with ``Decimal``, never ``float``.
+    """
+    if amount is None or amount == "":
         return ""
+    if isinstance(amount, str):
+        amount = Decimal(amount)
     code = currency or tenant_currency()
     if code is None:
         return format_decimal(amount)

@@ -2,45 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from app.domain.approval import ApprovalPolicy, DiscountAuthority
 from app.domain.offer_states import OfferState
-from app.domain.pricing import ManualDiscount, PricingInput, StockVehicle, price_offer
-from app.domain.taxes import FeeRule, FeeTaxTable, TaxRule
 from app.extensions import db
 from app.models.accounts import Dealer, User
 from app.models.customers import Customer
 from app.models.offers import Offer
 from app.services import offers as svc
 from app.tenancy import scoped
+from tests import offer_factories
+from tests.offer_factories import NOW
 
 D = Decimal
-NOW = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)
-TABLE = FeeTaxTable(
-    currency="KRW",
-    fees=(FeeRule("REG", "Registration", D("150000"), taxable=False),),
-    taxes=(TaxRule("VAT", "VAT", D("10"), frozenset({"vehicle", "options", "accessories"}), included_in_price=True),),
-)
-AUTHORITY = DiscountAuthority(max_amount=D("500000"))
-POLICY = ApprovalPolicy(currency="KRW", threshold_percent=D("5"))
 
 
 def _priced(discount: str = "0", dealer_id: int = 1):
-    vehicle = StockVehicle(
-        stock_number="S1", label="Tucson 1.6T Inspiration", model_code="TUC", trim_code="TUC-INS",
-        list_price=D("35000000"), acquisition_cost=D("31000000"),
-    )
-    pricing = PricingInput(
-        currency="KRW", brand_id=1, dealer_id=dealer_id, now_utc=NOW, vehicle=vehicle, fee_tax_table=TABLE,
-        manual_discount=ManualDiscount(amount=D(discount)) if D(discount) else None,
-    )
-    priced = price_offer(pricing)
-    return priced, priced.approval.check(AUTHORITY, POLICY)
+    return offer_factories.priced(discount, dealer_id)
 
 
 @pytest.fixture
@@ -57,19 +39,14 @@ def setup(app, world):
 
 
 def _create(dealer, customer, consultant, discount="0", key=None):
-    priced, approval = _priced(discount, dealer.id)
-    return svc.create_offer(
-        db.session, dealer=dealer, customer=customer, consultant=consultant, inputs={"discount": discount},
-        priced=priced, approval=approval, vehicle={"label": "Tucson 1.6T Inspiration"}, texts={},
-        valid_until=date(2026, 6, 22), locale="ko", now=NOW, idempotency_key=key,
-    )
+    return offer_factories.offer(dealer, customer, consultant, discount=discount, key=key)
 
 
 def _revise(offer, consultant, discount, base=None):
     priced, approval = _priced(discount, offer.dealer_id)
     return svc.revise_offer(
         db.session, offer, inputs={"discount": discount}, priced=priced, approval=approval,
-        vehicle={"label": "Tucson 1.6T Inspiration"}, texts={}, actor=consultant,
+        vehicle={"label": offer_factories.LABEL}, texts={"conditions": "Deposit refundable within 7 days."}, actor=consultant,
         base_revision_no=base if base is not None else offer.current_revision_no,
     )
 

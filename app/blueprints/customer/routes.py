@@ -1,0 +1,99 @@
+"""Customer link views: load the offer from the signed token → check link version and state → act."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.blueprints.customer import bp
+from app.blueprints.customer.forms import AcceptForm, DeclineForm
+from app.domain.offer_states import OfferState
+from app.extensions import db, limiter
+from app.models.accounts import Dealer
+from app.models.base import utcnow
+from app.models.offers import Offer
+from app.services import offers as offer_service
+from app.tenancy import TenantScope, all_tenants, set_scope
+
+LINK_MAX_AGE = 60 * 60 * 24 * 60  # a customer link works for 60 days unless revoked earlier
+
+
+def _load(token: str) -> Offer:
+    """Resolve the token to an offer inside its dealer's scope, or show why it cannot be opened."""
+    try:
+        offer_id, dealer_id, version = offer_service.load_link_token(token, current_app.config["SECRET_KEY"], LINK_MAX_AGE)
+    except offer_service.OfferError as exc:
+        abort(404, description=str(exc))
+    with all_tenants():
+        dealer = db.session.get(Dealer, dealer_id)
+    if dealer is None:
+        abort(404)
+    g.dealer, g.brand = dealer, dealer.brand
+    g._tenant_token = set_scope(TenantScope(dealer_id=dealer.id, brand_id=dealer.brand_id))
+    offer = db.session.scalar(select(Offer).where(Offer.id == offer_id))
+    if offer is None or offer.link_version != version:
+        abort(404, description=_("This offer link has been replaced or withdrawn. Please ask your sales consultant."))
+    g.offer_locale = offer.locale
+    if offer_service.expire_if_due(db.session, offer, dealer.timezone, utcnow()):
+        db.session.commit()
+    return offer
+
+
+@bp.route("/<token>")
+@limiter.limit("60 per minute")
+def view(token: str):
+    """The customer's mobile page with the offer, its PDF link, and accept/decline."""
+    offer = _load(token)
+    if offer.state in (OfferState.SENT, OfferState.VIEWED, OfferState.ACCEPTED, OfferState.DECLINED):
+        offer_service.record_view(db.session, offer, utcnow())
+        db.session.commit()
+    elif offer.state not in (OfferState.EXPIRED, OfferState.WITHDRAWN):
+        abort(404)  # drafts and offers waiting for approval are not the customer's to see yet
+    revision = offer_service.current_revision(offer)
+    return render_template(
+        "customer/offer.html",
+        offer=offer,
+        revision=revision,
+        snapshot=revision.snapshot,
+        token=token,
+        accept_form=AcceptForm(),
+        decline_form=DeclineForm(),
+    )
+
+
+@bp.route("/<token>/accept", methods=["POST"])
+@limiter.limit("10 per minute")
+def accept(token: str):
+    """Accept the offer (typed name + conditions ticked)."""
+    offer = _load(token)
+    form = AcceptForm()
+    if not form.validate_on_submit():
+        flash(_("Please type your full name and tick the box to accept."), "error")
+        return redirect(url_for("customer.view", token=token))
+    try:
+        offer_service.accept_offer(db.session, offer, typed_name=form.full_name.data, conditions_accepted=form.conditions.data, now=utcnow())
+    except offer_service.OfferError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("customer.view", token=token))
+    db.session.commit()
+    flash(_("Thank you. You accepted the offer; your sales consultant will contact you."), "success")
+    return redirect(url_for("customer.view", token=token))
+
+
+@bp.route("/<token>/decline", methods=["POST"])
+@limiter.limit("10 per minute")
+def decline(token: str):
+    """Decline the offer with an optional reason."""
+    offer = _load(token)
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        offer_service.decline_offer(db.session, offer, reason=form.reason.data or "", now=utcnow())
+    except offer_service.OfferError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("customer.view", token=token))
+    db.session.commit()
+    flash(_("You declined the offer. Thank you for letting us know."), "info")
+    return redirect(url_for("customer.view", token=token))

@@ -1,0 +1,120 @@
+"""The customer's signed offer link: view counting, accept/decline, revocation, expiry, language."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from app.domain.offer_states import OfferState
+from app.extensions import db
+from app.models.accounts import Dealer, User
+from app.models.customers import Customer
+from app.models.offers import Offer
+from app.services import offers as svc
+from app.tenancy import scoped
+from tests import offer_factories
+from tests.conftest import csrf_token
+
+
+@pytest.fixture
+def sent_offer(app, world):
+    """Return (offer_id, token) of a sent offer of dealer A1 to a Korean customer, valid for years."""
+    with app.app_context(), scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
+        dealer = db.session.get(Dealer, world.ids["a1"])
+        customer = Customer(dealer_id=dealer.id, full_name="김민준", email="minjun@example.com")
+        db.session.add(customer)
+        db.session.flush()
+        consultant = db.session.get(User, world.ids["user_consultant_a1"])
+        offer = offer_factories.offer(dealer, customer, consultant, valid_until=date(2099, 12, 31))
+        svc.send_offer(db.session, offer, actor=consultant, now=offer_factories.NOW)
+        db.session.commit()
+        return offer.id, svc.make_link_token(offer, app.config["SECRET_KEY"])
+
+
+def _offer(app, world, offer_id) -> Offer:
+    with app.app_context(), scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
+        offer = db.session.get(Offer, offer_id)
+        db.session.expunge(offer)
+        return offer
+
+
+def test_view_is_counted_and_shown_in_offer_language(app, client, world, sent_offer):
+    offer_id, token = sent_offer
+    page = client.get(f"/o/{token}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'lang="ko"' in html
+    assert "김민준" in html and "₩34,850,000" not in html  # no discount: 35,000,000 + 150,000
+    assert "₩35,150,000" in html
+    client.get(f"/o/{token}")
+    offer = _offer(app, world, offer_id)
+    assert offer.view_count == 2 and offer.state is OfferState.VIEWED and offer.first_viewed_at is not None
+
+
+def test_accept_needs_name_and_conditions(app, client, world, sent_offer):
+    offer_id, token = sent_offer
+    page_token = csrf_token(client, f"/o/{token}")
+    response = client.post(f"/o/{token}/accept", data={"full_name": "김민준", "csrf_token": page_token})
+    assert response.status_code == 302
+    assert _offer(app, world, offer_id).state is OfferState.VIEWED
+    response = client.post(f"/o/{token}/accept", data={"full_name": "김민준", "conditions": "y", "csrf_token": page_token})
+    assert response.status_code == 302
+    offer = _offer(app, world, offer_id)
+    assert offer.state is OfferState.ACCEPTED and offer.accepted_name == "김민준"
+    # a second decision is refused with a message, nothing changes
+    response = client.post(f"/o/{token}/decline", data={"reason": "changed my mind", "csrf_token": page_token}, follow_redirects=True)
+    assert _offer(app, world, offer_id).state is OfferState.ACCEPTED
+    assert "accepted" in response.get_data(as_text=True)
+
+
+def test_decline_with_reason(app, client, world, sent_offer):
+    offer_id, token = sent_offer
+    page_token = csrf_token(client, f"/o/{token}")
+    client.post(f"/o/{token}/decline", data={"reason": "Found a better price", "csrf_token": page_token})
+    offer = _offer(app, world, offer_id)
+    assert offer.state is OfferState.DECLINED and offer.decline_reason == "Found a better price"
+
+
+def test_tampered_revoked_and_foreign_links(app, client, world, sent_offer):
+    offer_id, token = sent_offer
+    assert client.get(f"/o/{token[:-2]}xx").status_code == 404
+    assert client.get("/o/garbage").status_code == 404
+    with app.app_context(), scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
+        offer = db.session.get(Offer, offer_id)
+        svc.withdraw_offer(db.session, offer, actor=db.session.get(User, world.ids["user_consultant_a1"]))
+        db.session.commit()
+    response = client.get(f"/o/{token}")
+    assert response.status_code == 404
+    assert "withdrawn" in response.get_data(as_text=True)
+
+
+def test_expired_offer_cannot_be_accepted(app, client, world):
+    with app.app_context(), scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
+        dealer = db.session.get(Dealer, world.ids["a1"])
+        customer = Customer(dealer_id=dealer.id, full_name="Late Customer")
+        db.session.add(customer)
+        db.session.flush()
+        offer = offer_factories.offer(dealer, customer, None, valid_until=date(2026, 6, 16))
+        svc.send_offer(db.session, offer, actor=db.session.get(User, world.ids["user_consultant_a1"]), now=offer_factories.NOW)
+        db.session.commit()
+        token = svc.make_link_token(offer, app.config["SECRET_KEY"])
+        offer_id = offer.id
+    page = client.get(f"/o/{token}")  # today is past 2026-06-16 in Seoul: expired lazily on read
+    assert page.status_code == 200 and "expired" in page.get_data(as_text=True)
+    assert _offer(app, world, offer_id).state is OfferState.EXPIRED
+    client.post(f"/o/{token}/accept", data={"full_name": "x", "conditions": "y", "csrf_token": csrf_token(client, f"/o/{token}")})
+    assert _offer(app, world, offer_id).state is OfferState.EXPIRED
+
+
+def test_draft_offer_is_not_visible_to_the_customer(app, client, world):
+    with app.app_context(), scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
+        dealer = db.session.get(Dealer, world.ids["a1"])
+        customer = Customer(dealer_id=dealer.id, full_name="Draft Customer")
+        db.session.add(customer)
+        db.session.flush()
+        offer = offer_factories.offer(dealer, customer, None, valid_until=date(2099, 1, 1))
+        db.session.commit()
+        token = svc.make_link_token(offer, app.config["SECRET_KEY"])
+    assert client.get(f"/o/{token}").status_code == 404
+    assert datetime.now(UTC).year >= 2026
