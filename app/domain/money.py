@@ -13,8 +13,8 @@ binary float cannot represent most prices exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import get_currency_precision
 
