@@ -21,3 +21,15 @@ def init_app(app: Flask) -> None:
         click.echo("Demo data ready. Sign in at http://127.0.0.1:5000/login with:")
         for email, password, role, where in users:
             click.echo(f"  {email:<34} {password:<14} {role:<20} {where}")
+
+    @app.cli.command("expire-offers")
+    def expire_offers_command() -> None:
+        """Mark offers expired whose validity ended (end of the dealer's local day); run from cron."""
+        from app.models.base import utcnow
+        from app.services.offers import expire_due_offers
+        from app.tenancy import all_tenants
+
+        with all_tenants():
+            count = expire_due_offers(db.session, utcnow())
+            db.session.commit()
+        click.echo(f"{count} offer(s) expired.")

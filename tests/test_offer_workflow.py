@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -153,3 +153,20 @@ def test_withdrawn_customer_gets_no_new_offer(setup):
     customer.withdrawn_at = NOW
     with pytest.raises(svc.OfferError, match="withdrawn"):
         _create(dealer, customer, consultant)
+
+
+def test_expire_offers_command(app, runner, setup):
+    dealer, customer, consultant, _ = setup
+    stale = _create(dealer, customer, consultant)  # valid until 2026-06-22 Seoul: long past
+    fresh = offer_factories.offer(dealer, customer, consultant, valid_until=date(2099, 1, 1))
+    accepted = offer_factories.offer(dealer, customer, consultant, valid_until=date(2026, 6, 20))
+    svc.send_offer(db.session, accepted, actor=consultant, now=NOW)
+    svc.accept_offer(db.session, accepted, typed_name="김민준", conditions_accepted=True, now=NOW)
+    db.session.commit()
+    result = runner.invoke(args=["expire-offers"])
+    assert result.exit_code == 0, result.output
+    assert "1 offer(s) expired." in result.output
+    db.session.expire_all()
+    assert stale.state is OfferState.EXPIRED
+    assert fresh.state is OfferState.DRAFT
+    assert accepted.state is OfferState.ACCEPTED

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.approval import ApprovalResult
-from app.domain.offer_states import OfferAction, OfferState, is_expired, transition
+from app.domain.offer_states import TERMINAL, OfferAction, OfferState, is_expired, transition
 from app.domain.pricing import PricedOffer
 from app.models.accounts import Dealer, User
 from app.models.customers import Customer, CustomerEvent
@@ -250,6 +250,22 @@ def expire_if_due(session: Session, offer: Offer, timezone: str, now: datetime) 
         return False
     _apply(session, offer, OfferAction.EXPIRE)
     return True
+
+
+def expire_due_offers(session: Session, now: datetime) -> int:
+    """Expire every offer whose validity has passed, dealer by dealer in its own time zone; return how many.
+
+    For ``flask expire-offers`` (cron). Runs across tenants: the caller opens ``all_tenants()``.
+    """
+    count = 0
+    dealers = {d.id: d for d in session.scalars(select(Dealer))}
+    candidates = session.scalars(
+        select(Offer).where(Offer.state.not_in([s.value for s in TERMINAL]), Offer.valid_until.is_not(None))
+    )
+    for offer in candidates:
+        if expire_if_due(session, offer, dealers[offer.dealer_id].timezone, now):
+            count += 1
+    return count
 
 
 def record_view(session: Session, offer: Offer, now: datetime) -> None:
