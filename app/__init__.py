@@ -50,12 +50,14 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from app.blueprints.corporate import bp as corporate_bp
     from app.blueprints.customer import bp as customer_bp
     from app.blueprints.dealer import bp as dealer_bp
+    from app.blueprints.offers import bp as offers_bp
     from app.blueprints.platform import bp as platform_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(platform_bp)
     app.register_blueprint(corporate_bp)
     app.register_blueprint(dealer_bp)
+    app.register_blueprint(offers_bp)
     app.register_blueprint(customer_bp)
 
     cli.init_app(app)

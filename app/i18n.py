@@ -10,13 +10,16 @@ domain layer already has.
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime
 from decimal import Decimal
 
+import segno
 from babel import Locale
 from flask import Flask, current_app, g, request, session
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 from app.extensions import babel
 
@@ -102,6 +105,13 @@ def money(amount: Decimal | int | str | None, currency: str | None = None) -> st
     return format_currency(amount, code)
 
 
+def qr_svg(data: str) -> Markup:
+    """Return an inline SVG QR code for ``data`` (a customer link) using segno; safe to embed."""
+    buffer = io.BytesIO()
+    segno.make(data, error="m").save(buffer, kind="svg", scale=4, border=2, xmldecl=False, svgns=True)
+    return Markup(buffer.getvalue().decode())  # noqa: S704 - segno output, no user markup
+
+
 def language_name(code: str) -> str:
     """Return a language's own name, e.g. ``ko`` → ``한국어``, ``zh_Hans`` → ``中文 (简体)``."""
     return Locale.parse(code).get_display_name(code)
@@ -118,7 +128,7 @@ def _d(value: date | None, fmt: str = "medium") -> str:
 def init_app(app: Flask) -> None:
     """Initialise Flask-Babel and register the formatting filters."""
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    app.jinja_env.filters.update(money=money, datetime=_dt, date=_d, number=format_decimal)
+    app.jinja_env.filters.update(money=money, datetime=_dt, date=_d, number=format_decimal, qr_svg=qr_svg)
     app.jinja_env.globals.update(language_name=language_name, available_locales=available_locales)
 
     @app.context_processor

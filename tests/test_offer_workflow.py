@@ -170,3 +170,15 @@ def test_expire_offers_command(app, runner, setup):
     assert stale.state is OfferState.EXPIRED
     assert fresh.state is OfferState.DRAFT
     assert accepted.state is OfferState.ACCEPTED
+
+
+def test_revision_diff_lists_changed_lines(setup):
+    dealer, customer, consultant, _ = setup
+    offer = _create(dealer, customer, consultant, discount="100000")
+    _revise(offer, consultant, "300000")
+    first, second = offer.revisions
+    rows = svc.revision_diff(first.snapshot, second.snapshot)
+    as_dict = {label: (old, new) for label, old, new in rows}
+    assert as_dict["out_the_door_price"] == ("35050000", "34850000")
+    discount_rows = [r for r in rows if r[1] == "100000"]
+    assert discount_rows and discount_rows[0][2] == "300000"

@@ -15,9 +15,21 @@ from tests.conftest import csrf_token
 # tenant (brand B / dealer B1). It runs inside an app context with ``all_tenants()``, so it may
 # create the row with a factory. Every new route parameter must be listed here: the walk fails
 # on an unknown one, so no route escapes it.
+def _offer_of_b1(w) -> int:
+    from app.models.customers import Customer
+    from tests import offer_factories
+
+    dealer = db.session.get(Dealer, w.ids["b1"])
+    customer = Customer(dealer_id=dealer.id, full_name="B1 customer")
+    db.session.add(customer)
+    db.session.flush()
+    return offer_factories.offer(dealer, customer, None).id
+
+
 OTHER_TENANT_PARAMS = {
     "dealer_slug": lambda w: w.slugs["b1"],
     "brand_slug": lambda w: w.slugs["brand_b"],
+    "offer_id": _offer_of_b1,
 }
 # Parameters of routes that are not tenant routes (public links, platform pages): any value.
 NEUTRAL_PARAMS = {

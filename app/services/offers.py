@@ -316,3 +316,35 @@ def load_link_token(token: str, secret_key: str, max_age: int) -> tuple[int, int
     if not (isinstance(data, dict) and all(isinstance(data.get(k), int) for k in ("o", "d", "v"))):
         raise OfferError("This offer link is not valid.")
     return data["o"], data["d"], data["v"]
+
+
+def revision_diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:
+    """Return what changed between two revision snapshots as ``(label, old amount, new amount)`` rows.
+
+    Lines are matched by kind and code; a line only in one revision has ``None`` on the other side.
+    The out-the-door price and monthly payments are compared too. Amounts are exact Decimal strings.
+    """
+    def lines(snapshot: dict[str, Any]) -> dict[tuple[str, str], tuple[str, str]]:
+        priced = snapshot.get("priced", {})
+        result = {}
+        for group in ("item_lines", "discount_lines", "fee_lines", "tax_lines"):
+            for line in priced.get(group, []):
+                result[(line["kind"], line["code"])] = (line["label"], line["amount"])
+        return result
+
+    before, after = lines(old), lines(new)
+    rows: list[tuple[str, str | None, str | None]] = []
+    for key in list(before) + [k for k in after if k not in before]:
+        old_line, new_line = before.get(key), after.get(key)
+        old_amount = old_line[1] if old_line else None
+        new_amount = new_line[1] if new_line else None
+        if old_amount is None or new_amount is None or Decimal(old_amount) != Decimal(new_amount):
+            rows.append(((new_line or old_line)[0], old_amount, new_amount))
+    old_total = old.get("priced", {}).get("out_the_door_price")
+    new_total = new.get("priced", {}).get("out_the_door_price")
+    if old_total != new_total:
+        rows.append(("out_the_door_price", old_total, new_total))
+    old_vehicle, new_vehicle = old.get("vehicle", {}).get("label"), new.get("vehicle", {}).get("label")
+    if old_vehicle != new_vehicle:
+        rows.insert(0, ("vehicle", old_vehicle, new_vehicle))
+    return rows
