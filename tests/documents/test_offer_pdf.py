@@ -1,0 +1,82 @@
+"""The offer PDF: Hangul, Thai and exact totals are extractable; long offers repeat headers and number pages."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+from pypdf import PdfReader
+
+from app.documents.offer_pdf import OfferDocument, render_offer_pdf
+from app.domain.pricing import AccessoryChoice, StockVehicle
+from app.services.offers import build_snapshot
+from tests.offer_factories import priced
+
+D = Decimal
+
+
+def _document(locale="ko", name="김민준", label="투싼 1.6T 인스퍼레이션", snapshot=None, **extra) -> OfferDocument:
+    result, _approval = priced("300000")
+    snapshot = snapshot or build_snapshot(result, vehicle={"label": label, "vin": "KMHJ381ABPU123456"}, texts={})
+    return OfferDocument(
+        dealer_name="Gangnam Motors Seoul", dealer_address=["테헤란로 123", "06133 Seoul"], dealer_phone="+82 2-555-0123",
+        dealer_email="sales@gangnam-motors.example", brand_name="Hyundai", number="SEOUL1-2026-000042", revision_no=2,
+        issued_on=date(2026, 11, 29), valid_until=date(2026, 12, 6), locale=locale, customer_name=name,
+        customer_contact="minjun@example.com", consultant_name="정우진", snapshot=snapshot,
+        conditions="Deposit refundable within 7 days.\nPrices include VAT.", qr_url="https://forecourt.example/o/abc", **extra,
+    )
+
+
+def _text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_korean_offer_has_hangul_name_and_exact_total():
+    pdf = render_offer_pdf(_document())
+    assert pdf.startswith(b"%PDF")
+    text = _text(pdf)
+    assert "김민준" in text
+    assert "SEOUL1-2026-000042" in text
+    # 35,000,000 − 300,000 + 150,000 registration = 34,850,000 (VAT included)
+    assert "₩34,850,000" in text
+    assert "Page 1 of 1" in text
+
+
+def test_thai_offer_has_thai_vehicle_text():
+    pdf = render_offer_pdf(_document(locale="th", name="สมชาย ใจดี", label="ฮุนได ไอออนิค 5"))
+    text = _text(pdf)
+    assert "ฮุนได ไอออนิค 5" in text
+    assert "สมชาย ใจดี" in text
+
+
+def test_fonts_are_embedded():
+    reader = PdfReader(io.BytesIO(render_offer_pdf(_document())))
+    fonts = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descendant = font.get("/DescendantFonts")
+            descriptor = (descendant[0].get_object() if descendant else font).get("/FontDescriptor")
+            fonts[font["/BaseFont"]] = descriptor is not None and "/FontFile2" in descriptor.get_object()
+    assert fonts and all(fonts.values()), fonts
+
+
+def test_long_offer_spans_pages_with_repeated_header():
+    from app.domain.pricing import PricingInput, price_offer
+    from tests.offer_factories import KRW_TABLE, NOW
+
+    accessories = tuple(AccessoryChoice(code=f"ACC{i}", name=f"Accessory {i}", unit_price=D("10000")) for i in range(70))
+    vehicle = StockVehicle(stock_number="S1", label="Tucson", model_code="TUC", trim_code="T", list_price=D("35000000"),
+                           acquisition_cost=D("30000000"), accessories=accessories)
+    result = price_offer(PricingInput(currency="KRW", brand_id=1, dealer_id=1, now_utc=NOW, vehicle=vehicle, fee_tax_table=KRW_TABLE))
+    snapshot = build_snapshot(result, vehicle={"label": "Tucson"}, texts={})
+    pdf = render_offer_pdf(_document(locale="en", snapshot=snapshot))
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) >= 2
+    second = reader.pages[1].extract_text()
+    assert "Item" in second and "Amount" in second  # the table header repeats
+    assert f"Page 2 of {len(reader.pages)}" in second
+    # 35,000,000 + 70 × 10,000 + 150,000 = 35,850,000
+    assert "₩35,850,000" in _text(pdf)
