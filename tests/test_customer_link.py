@@ -118,3 +118,16 @@ def test_draft_offer_is_not_visible_to_the_customer(app, client, world):
         token = svc.make_link_token(offer, app.config["SECRET_KEY"])
     assert client.get(f"/o/{token}").status_code == 404
     assert datetime.now(UTC).year >= 2026
+
+
+def test_customer_downloads_pdf_in_their_language(app, client, world, sent_offer):
+    import io
+
+    from pypdf import PdfReader
+
+    _offer_id, token = sent_offer
+    response = client.get(f"/o/{token}/pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    assert "김민준" in text and "₩35,150,000" in text
+    assert "년" in text  # dates formatted for the offer's Korean locale

@@ -115,3 +115,10 @@ def test_consultant_cannot_act_on_a_colleagues_offer(app, client, login, world):
 def test_o2o_dealer_has_no_offer_menus(client, login, world, path):
     login(world.emails["principal_a2"])
     assert client.get(f"/d/{world.slugs['a2']}{path}").status_code == 404
+
+
+def test_dealer_pdf_download(app, client, login, world):
+    offer_id = _make(app, world)
+    login(world.emails["consultant_a1"])
+    response = client.get(f"/d/{world.slugs['a1']}/offers/{offer_id}/pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")

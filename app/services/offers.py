@@ -16,11 +16,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.documents.offer_pdf import OfferDocument
 from app.domain.approval import ApprovalResult
 from app.domain.offer_states import TERMINAL, OfferAction, OfferState, is_expired, transition
 from app.domain.pricing import PricedOffer
@@ -348,3 +350,29 @@ def revision_diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, s
     if old_vehicle != new_vehicle:
         rows.insert(0, ("vehicle", old_vehicle, new_vehicle))
     return rows
+
+
+def offer_document(offer: Offer, dealer: Dealer, *, link: str, gettext) -> OfferDocument:
+    """Return the printable ``OfferDocument`` of the offer's current revision (labels via ``gettext``)."""
+    revision = current_revision(offer)
+    customer = offer.customer
+    contact = " · ".join(x for x in (customer.email or "", customer.phone_e164 or "") if x)
+    return OfferDocument(
+        dealer_name=dealer.name,
+        dealer_address=dealer.address_lines,
+        dealer_phone=dealer.phone,
+        dealer_email=dealer.email,
+        brand_name=dealer.brand.name,
+        number=offer.number,
+        revision_no=revision.revision_no,
+        issued_on=revision.created_at.astimezone(ZoneInfo(dealer.timezone)).date(),
+        valid_until=offer.valid_until,
+        locale=offer.locale,
+        customer_name=customer.full_name,
+        customer_contact=contact,
+        consultant_name=offer.consultant.name if offer.consultant else "",
+        snapshot=revision.snapshot,
+        conditions=str(revision.snapshot.get("texts", {}).get("conditions", "")),
+        qr_url=link,
+        gettext=gettext,
+    )

@@ -14,6 +14,7 @@ from app.models.accounts import Dealer
 from app.models.base import utcnow
 from app.models.offers import Offer
 from app.services import offers as offer_service
+from app.services.offer_pdf_response import pdf_response
 from app.tenancy import TenantScope, all_tenants, set_scope
 
 LINK_MAX_AGE = 60 * 60 * 24 * 60  # a customer link works for 60 days unless revoked earlier
@@ -97,3 +98,13 @@ def decline(token: str):
     db.session.commit()
     flash(_("You declined the offer. Thank you for letting us know."), "info")
     return redirect(url_for("customer.view", token=token))
+
+
+@bp.route("/<token>/pdf")
+@limiter.limit("30 per minute")
+def pdf(token: str):
+    """The offer PDF for the customer (only once it was sent to them)."""
+    offer = _load(token)
+    if offer.state in (OfferState.DRAFT, OfferState.PENDING_APPROVAL, OfferState.APPROVED, OfferState.RETURNED):
+        abort(404)
+    return pdf_response(offer, g.dealer, url_for("customer.view", token=token, _external=True))

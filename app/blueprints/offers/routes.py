@@ -18,6 +18,7 @@ from app.models.base import utcnow
 from app.models.offers import Offer
 from app.services import offer_queries
 from app.services import offers as offer_service
+from app.services.offer_pdf_response import pdf_response
 
 STATE_LABELS = {
     "draft": _l("Draft"),
@@ -221,3 +222,12 @@ def decide(offer_id: int):
     db.session.commit()
     flash(_("Offer approved.") if approve else _("Offer returned to the consultant."), "success")
     return _after_action(offer)
+
+
+@bp.route("/<int:offer_id>/pdf")
+@require_menu("offers")
+def pdf(offer_id: int):
+    """The offer PDF in the customer's language, as the customer will get it."""
+    offer = _load(offer_id)
+    link = url_for("customer.view", token=offer_service.make_link_token(offer, current_app.config["SECRET_KEY"]), _external=True)
+    return pdf_response(offer, g.dealer, link)
