@@ -3,7 +3,27 @@
 from app.models.accounts import Brand, Dealer, Membership, User
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.catalog import (
+    Accessory,
+    CatalogRelease,
+    Category,
+    Color,
+    ColorPairExclusion,
+    ExpertReview,
+    Feature,
+    Option,
+    Trim,
+    TrimColor,
+    VehicleModel,
+    Video,
+    Warranty,
+)
 from app.models.customers import Customer, CustomerEvent
 from app.models.mail import OutboxAttachment, OutboxMessage
+from app.models.promotions import Coupon, Promotion, PromotionBanner
 
-__all__ = ["AuditEvent", "Base", "Brand", "Customer", "CustomerEvent", "Dealer", "Membership", "OutboxAttachment", "OutboxMessage", "User"]
+__all__ = [
+    "Accessory", "AuditEvent", "Base", "Brand", "CatalogRelease", "Category", "Color", "ColorPairExclusion", "Coupon",
+    "Customer", "CustomerEvent", "Dealer", "ExpertReview", "Feature", "Membership", "Option", "OutboxAttachment",
+    "OutboxMessage", "Promotion", "PromotionBanner", "Trim", "TrimColor", "User", "VehicleModel", "Video", "Warranty",
+]
