@@ -189,6 +189,7 @@ class Feature(BrandScoped, Translatable, TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group: Mapped[str] = mapped_column(String(40), default="")
+    active: Mapped[bool] = mapped_column(default=True)
 
     trims: Mapped[list[Trim]] = relationship(secondary=trim_feature, back_populates="features")
 

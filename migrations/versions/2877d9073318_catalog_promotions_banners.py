@@ -132,6 +132,7 @@ def upgrade():
     op.create_table('feature',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('group', sa.String(length=40), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('brand_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('name_i18n', sa.JSON(), nullable=False),
