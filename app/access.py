@@ -16,7 +16,15 @@ from flask import Blueprint, Flask, abort, current_app, g, redirect, request, ur
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.domain.roles import CORPORATE_ROLES, DEALER_ROLES, Permission, Role, has_permission, menu_available, visible_menus
+from app.domain.roles import (
+    CORPORATE_ROLES,
+    DEALER_ROLES,
+    Permission,
+    Role,
+    has_permission,
+    menu_available,
+    visible_menus,
+)
 from app.extensions import db, htmx, login_manager
 from app.models.accounts import Brand, Dealer, Membership, User
 from app.services.audit import Actor, reset_actor, set_actor

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.roles import BusinessModel, Role
-from app.models.accounts import Brand, Dealer, User
+from app.models.accounts import Brand, Dealer
 from app.services import accounts
 from app.tenancy import all_tenants
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain import option_rules as rules
+from app.models.base import utcnow
 from app.models.catalog import (
     Accessory,
     CatalogRelease,
@@ -22,7 +23,6 @@ from app.models.catalog import (
     Color,
     ColorPairExclusion,
     ExpertReview,
-    Feature,
     Option,
     Trim,
     TrimColor,
@@ -30,7 +30,6 @@ from app.models.catalog import (
     Video,
     Warranty,
 )
-from app.models.base import utcnow
 from app.services import audit
 
 

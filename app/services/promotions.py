@@ -209,14 +209,19 @@ def active_banners(session: Session, dealer: Dealer, now_utc: datetime | None = 
             and (b.all_dealers or any(d.id == dealer.id for d in b.dealers))]
 
 
-def save_banner(session: Session, row: PromotionBanner, values: dict[str, Any], *, dealers: list[Dealer]) -> PromotionBanner:
-    """Create or edit a banner; raises ``PromotionInvalid`` without a headline, image, or with an empty dealer list."""
+def check_banner(row: PromotionBanner, values: dict[str, Any], dealers: list[Dealer]) -> None:
+    """Raise ``PromotionInvalid`` without a headline, without an image, or with an empty dealer list."""
     if not values.get("headline_i18n"):
         raise PromotionInvalid("Give a headline in at least one language.", "headline_en")
     if not (values.get("image_key") or row.image_key):
         raise PromotionInvalid("Upload an image.", "image")
     if not values.get("all_dealers") and not dealers:
         raise PromotionInvalid("Choose the dealers, or show it to every dealer.", "dealer_ids")
+
+
+def save_banner(session: Session, row: PromotionBanner, values: dict[str, Any], *, dealers: list[Dealer]) -> PromotionBanner:
+    """Create or edit a banner after ``check_banner``; audit-logged."""
+    check_banner(row, values, dealers)
     is_new = row.id is None
     before, after = ({}, dict(values)) if is_new else audit.changes(row, list(values), values)
     for key, value in values.items():

@@ -13,10 +13,10 @@ from app.blueprints.corporate.forms import LOCALES
 from app.domain.roles import CORPORATE_ROLES, DEALER_ROLES, Permission
 from app.extensions import db
 from app.models.accounts import Dealer, Membership
+from app.models.base import utcnow
 from app.models.catalog import VehicleModel
 from app.models.customers import Customer
 from app.models.promotions import PromotionBanner
-from app.models.base import utcnow
 from app.services import catalog as catalog_service
 from app.services import promotions as promotion_service
 from app.services.storage import StorageError, get_storage
