@@ -160,8 +160,8 @@ def test_option_rules_checked_on_save(app, client, corp, world, make, read, labe
     assert response.status_code == 400, body[-2000:]
     assert "Nothing was saved" in body and expected in body
     # nothing saved: no option requires anything that would make the rule set inconsistent
-    from app.services.catalog import _domain_option
     from app.domain.option_rules import check_rule_set
+    from app.services.catalog import _domain_option
 
     def problems():
         return check_rule_set(_domain_option(o) for o in db.session.scalars(select(Option)))
