@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select
 
 from app.domain.roles import BusinessModel
 from app.extensions import db
 from app.models.accounts import Brand, Dealer
+from app.models.catalog import Accessory, ExpertReview, Feature, Video, Warranty
 from app.tenancy import CrossTenantWrite, TenantNotSet, all_tenants, scoped
 from tests.conftest import csrf_token
+from tests.corporate import factories as cf
+
 
 
 # Parameter name → a callable ``(world) -> value`` giving a slug or id that belongs to ANOTHER
@@ -27,13 +32,53 @@ def _offer_of_b1(w) -> int:
     return offer_factories.offer(dealer, customer, None).id
 
 
+def _b(factory, **kw):
+    """Create a row of brand B with ``factory`` (tests/corporate/factories.py) and return its id."""
+    return lambda w: factory(w.ids["brand_b"], **kw).id
+
+
+def _b_exclusion(w):
+    from app.models.catalog import ColorPairExclusion
+
+    ext, inner = cf.color(w.ids["brand_b"]), cf.color(w.ids["brand_b"], kind="interior")
+    row = ColorPairExclusion(brand_id=w.ids["brand_b"], exterior_color_id=ext.id, interior_color_id=inner.id)
+    db.session.add(row)
+    db.session.flush()
+    return row.id
+
+
+def _b1_staff(w):
+    from app.models.accounts import Membership
+
+    return db.session.scalar(select(Membership.id).where(Membership.user_id == w.ids["user_consultant_b1"]))
+
+
 OTHER_TENANT_PARAMS = {
     "dealer_slug": lambda w: w.slugs["b1"],
     "brand_slug": lambda w: w.slugs["brand_b"],
     "offer_id": _offer_of_b1,
+    "category_id": _b(cf.category),
+    "model_id": _b(cf.model),
+    "trim_id": _b(cf.trim),
+    "color_id": _b(cf.color),
+    "feature_id": lambda w: cf._add(Feature(brand_id=w.ids["brand_b"], name="Lane keeping", group="safety")).id,
+    "option_id": _b(cf.option),
+    "accessory_id": lambda w: cf._add(Accessory(brand_id=w.ids["brand_b"], part_number=f"B-{next(cf._seq)}", name="Mats",
+                                                price=Decimal(1000))).id,
+    "warranty_id": lambda w: cf._add(Warranty(brand_id=w.ids["brand_b"], name="Basic", years=3)).id,
+    "video_id": lambda w: cf._add(Video(brand_id=w.ids["brand_b"], name="Walkaround", url="https://example.com/v")).id,
+    "review_id": lambda w: cf._add(ExpertReview(brand_id=w.ids["brand_b"], source="Press", quote="Good")).id,
+    "exclusion_id": _b_exclusion,
+    "promotion_id": _b(cf.promotion, currency="THB"),
+    "banner_id": _b(cf.banner),
+    "dealer_id": lambda w: w.ids["b1"],
+    "membership_id": _b1_staff,
+    "customer_id": lambda w: cf.customer(w.ids["b1"], phone_e164="+66812345678").id,
+    "key": lambda w: cf.model(w.ids["brand_b"], hero_image_key="catalog/2026/" + "b" * 32 + ".png").hero_image_key,
 }
 # Parameters of routes that are not tenant routes (public links, platform pages): any value.
 NEUTRAL_PARAMS = {
+    "action": lambda w: "publish",
     "token": lambda w: "not-a-valid-token",
     "message_id": lambda w: 1,
     "filename": lambda w: "x",

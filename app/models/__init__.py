@@ -3,11 +3,29 @@
 from app.models.accounts import Brand, Dealer, Membership, User
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.catalog import (
+    Accessory,
+    CatalogRelease,
+    Category,
+    Color,
+    ColorPairExclusion,
+    ExpertReview,
+    Feature,
+    Option,
+    Trim,
+    TrimColor,
+    VehicleModel,
+    Video,
+    Warranty,
+)
 from app.models.customers import Customer, CustomerEvent
 from app.models.mail import OutboxAttachment, OutboxMessage
 from app.models.offers import Offer, OfferApproval, OfferNumberCounter, OfferRevision
+from app.models.promotions import Coupon, Promotion, PromotionBanner
 
 __all__ = [
-    "AuditEvent", "Base", "Brand", "Customer", "CustomerEvent", "Dealer", "Membership",
-    "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision", "OutboxAttachment", "OutboxMessage", "User",
+    "Accessory", "AuditEvent", "Base", "Brand", "CatalogRelease", "Category", "Color", "ColorPairExclusion", "Coupon",
+    "Customer", "CustomerEvent", "Dealer", "ExpertReview", "Feature", "Membership", "Offer", "OfferApproval",
+    "OfferNumberCounter", "OfferRevision", "Option", "OutboxAttachment",
+    "OutboxMessage", "Promotion", "PromotionBanner", "Trim", "TrimColor", "User", "VehicleModel", "Video", "Warranty",
 ]

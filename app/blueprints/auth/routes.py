@@ -141,6 +141,26 @@ def reset_password(token: str):
     return render_template("auth/reset_password.html", form=form), (400 if request.method == "POST" else 200)
 
 
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str):
+    """Choose a password from a dealer invitation (signed, expiring after a week, single-use)."""
+    from app.services import dealers
+
+    with all_tenants():
+        try:
+            user = dealers.verify_invite_token(db.session, token, current_app.config["SECRET_KEY"])
+        except accounts.InvalidResetToken as exc:
+            flash(str(exc), "error")
+            return render_template("auth/reset_invalid.html"), 400
+        form = ResetPasswordForm()
+        if form.validate_on_submit():
+            accounts.reset_password(db.session, user, form.password.data)
+            db.session.commit()
+            flash(_("Your password is set. Please sign in."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form), (400 if request.method == "POST" else 200)
+
+
 @bp.route("/locale", methods=["POST"])
 def set_locale():
     """Switch the interface language for this user (saved) or this browser session."""

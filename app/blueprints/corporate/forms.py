@@ -1,0 +1,395 @@
+"""Forms of the corporate blueprint (server-side validation; choices are filled by the views from scoped queries)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
+
+LOCALES = ("en", "ko", "ru", "th", "zh_Hans")
+CODE = Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", message=_l("Use letters, digits, dot, dash or underscore."))
+MONEY = [DataRequired(), NumberRange(min=0, message=_l("Must be 0 or more."))]
+
+
+def opts(*pairs) -> list[SelectChoice]:
+    """Return static select choices as ``SelectChoice`` objects (tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def coerce_id(value) -> int:
+    """Coerce a posted id; junk becomes 0, which no choice has (so the form says "not a valid choice")."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def add_translations(form_cls, attr: str, label, *, textarea: bool = False, include_en: bool = False) -> None:
+    """Add ``<attr>_<locale>`` fields for each UI locale (except English unless ``include_en``)."""
+    field_cls = TextAreaField if textarea else StringField
+    for locale in LOCALES:
+        if locale == "en" and not include_en:
+            continue
+        setattr(form_cls, f"{attr}_{locale}", field_cls(label, validators=[Optional(), Length(max=2000)],
+                                                        render_kw={"lang": locale.replace("_", "-")}))
+
+
+def translation_fields(form, attr: str) -> list:
+    """Return the translation fields of ``attr`` on a form instance, in locale order."""
+    return [form[f"{attr}_{loc}"] for loc in LOCALES if f"{attr}_{loc}" in form]
+
+
+def translations_data(form, attr: str) -> dict[str, str]:
+    """Collect ``{locale: text}`` from a form's translation fields (blank ones left out)."""
+    result = {}
+    for loc in LOCALES:
+        key = f"{attr}_{loc}"
+        if key in form and (form[key].data or "").strip():
+            result[loc] = form[key].data.strip()
+    return result
+
+
+def fill_translations(form, attr: str, texts: dict | None) -> None:
+    """Put ``texts`` into the translation fields (GET of an edit form)."""
+    for loc, text in (texts or {}).items():
+        key = f"{attr}_{loc}"
+        if key in form:
+            form[key].data = text
+
+
+# --- catalog ---------------------------------------------------------------------------------------
+
+
+class CategoryForm(FlaskForm):
+    """A body category."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=30), CODE])
+    name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
+
+
+add_translations(CategoryForm, "name", _l("Name"))
+
+
+class VehicleModelForm(FlaskForm):
+    """A model line."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=30), CODE])
+    name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    category_id = SelectField(_l("Category"), coerce=coerce_id, validators=[DataRequired()])
+    model_year = IntegerField(_l("Model year"), validators=[DataRequired(), NumberRange(min=1990, max=2100)])
+    body_style = StringField(_l("Body style"), validators=[Optional(), Length(max=40)])
+    sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
+    hero_image = FileField(_l("Hero image (JPEG, PNG or WebP)"))
+
+
+add_translations(VehicleModelForm, "name", _l("Name"))
+add_translations(VehicleModelForm, "description", _l("Description"), textarea=True, include_en=True)
+
+
+class TrimForm(FlaskForm):
+    """A trim with its MSRP and powertrain."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40), CODE])
+    name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    model_id = SelectField(_l("Model"), coerce=coerce_id, validators=[DataRequired()])
+    msrp = DecimalField(_l("MSRP"), validators=MONEY)
+    powertrain = StringField(_l("Powertrain"), validators=[Optional(), Length(max=80)])
+    drivetrain = SelectField(_l("Drivetrain"), choices=opts(("FWD", "FWD"), ("RWD", "RWD"), ("AWD", "AWD"), ("4WD", "4WD")))
+    transmission = StringField(_l("Transmission"), validators=[Optional(), Length(max=40)])
+    fuel_type = SelectField(
+        _l("Fuel type"),
+        choices=opts(("gasoline", _l("Gasoline")), ("diesel", _l("Diesel")), ("hybrid", _l("Hybrid")),
+                 ("phev", _l("Plug-in hybrid")), ("ev", _l("Electric")), ("lpg", _l("LPG")), ("fcev", _l("Hydrogen"))),
+    )
+    key_specs = TextAreaField(_l("Key specs (one “name: value” per line)"), validators=[Optional(), Length(max=2000)])
+    sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
+    feature_ids = SelectMultipleField(_l("Standard features"), coerce=coerce_id)
+
+    def validate_key_specs(self, field):
+        for line in (field.data or "").splitlines():
+            if line.strip() and ":" not in line:
+                raise ValidationError(_l("Write each spec as “name: value”."))
+
+
+add_translations(TrimForm, "name", _l("Name"))
+
+
+class ColorForm(FlaskForm):
+    """A paint or interior color."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20), CODE])
+    name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=opts(("exterior", _l("Exterior")), ("interior", _l("Interior"))))
+    paint_type = SelectField(
+        _l("Paint / material"),
+        choices=opts(("solid", _l("Solid")), ("metallic", _l("Metallic")), ("pearl", _l("Pearl")), ("matte", _l("Matte")),
+                 ("cloth", _l("Cloth")), ("leather", _l("Leather")), ("leatherette", _l("Leatherette"))),
+    )
+    swatch_hex = StringField(_l("Swatch"), default="#888888",
+                             validators=[DataRequired(), Regexp(r"^#[0-9A-Fa-f]{6}$", message=_l("Use #RRGGBB."))],
+                             render_kw={"type": "color"})
+    surcharge = DecimalField(_l("Default surcharge"), default=0, validators=MONEY)
+
+
+add_translations(ColorForm, "name", _l("Name"))
+
+
+class FeatureForm(FlaskForm):
+    """A standard-equipment item."""
+
+    group = SelectField(
+        _l("Group"),
+        choices=opts(("safety", _l("Safety")), ("comfort", _l("Comfort")), ("multimedia", _l("Multimedia")),
+                 ("exterior", _l("Exterior")), ("interior", _l("Interior")), ("performance", _l("Performance"))),
+    )
+    name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    trim_ids = SelectMultipleField(_l("Trims that have it"), coerce=coerce_id)
+
+
+add_translations(FeatureForm, "name", _l("Name"))
+
+
+class OptionForm(FlaskForm):
+    """An option or package with its rules."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=30), CODE])
+    name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=opts(("single", _l("Single option")), ("package", _l("Package"))))
+    price = DecimalField(_l("Price"), validators=MONEY)
+    trim_ids = SelectMultipleField(_l("Trims (none = every trim)"), coerce=coerce_id)
+    requires_ids = SelectMultipleField(_l("Requires"), coerce=coerce_id)
+    excludes_ids = SelectMultipleField(_l("Excludes"), coerce=coerce_id)
+    contents_ids = SelectMultipleField(_l("Package contents"), coerce=coerce_id)
+
+
+add_translations(OptionForm, "name", _l("Name"))
+add_translations(OptionForm, "description", _l("Description"), textarea=True, include_en=True)
+
+
+class AccessoryForm(FlaskForm):
+    """A dealer-fitted accessory."""
+
+    part_number = StringField(_l("Part number"), validators=[DataRequired(), Length(max=40), CODE])
+    name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    price = DecimalField(_l("Price"), validators=MONEY)
+    labour = DecimalField(_l("Fitting labour"), default=0, validators=MONEY)
+    model_ids = SelectMultipleField(_l("Fits models"), coerce=coerce_id)
+
+
+add_translations(AccessoryForm, "name", _l("Name"))
+
+
+class WarrantyForm(FlaskForm):
+    """A warranty."""
+
+    name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    years = IntegerField(_l("Years"), validators=[Optional(), NumberRange(min=1, max=30)])
+    distance_km = IntegerField(_l("Distance (km)"), validators=[Optional(), NumberRange(min=1, max=10_000_000)])
+    model_ids = SelectMultipleField(_l("Models"), coerce=coerce_id)
+
+    def validate_distance_km(self, field):
+        if self.years.data is None and field.data is None:
+            raise ValidationError(_l("Give the years, the distance, or both."))
+
+
+add_translations(WarrantyForm, "name", _l("Name"))
+add_translations(WarrantyForm, "terms", _l("Terms"), textarea=True, include_en=True)
+
+
+class VideoForm(FlaskForm):
+    """A video."""
+
+    name = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=200)])
+    url = URLField(_l("URL"), validators=[DataRequired(), Length(max=500),
+                                          Regexp(r"^https://", message=_l("Use an https:// link."))])
+    model_ids = SelectMultipleField(_l("Models"), coerce=coerce_id)
+
+
+add_translations(VideoForm, "name", _l("Title"))
+
+
+class ExpertReviewForm(FlaskForm):
+    """A press review."""
+
+    source = StringField(_l("Source"), validators=[DataRequired(), Length(max=120)])
+    reviewer = StringField(_l("Reviewer"), validators=[Optional(), Length(max=120)])
+    rating = DecimalField(_l("Rating (0–10)"), validators=[Optional(), NumberRange(min=0, max=10)])
+    quote = TextAreaField(_l("Quote (English)"), validators=[DataRequired(), Length(max=2000)])
+    url = URLField(_l("URL"), validators=[Optional(), Length(max=500),
+                                          Regexp(r"^https://", message=_l("Use an https:// link."))])
+    model_ids = SelectMultipleField(_l("Models"), coerce=coerce_id)
+
+
+add_translations(ExpertReviewForm, "quote", _l("Quote"), textarea=True)
+
+
+class PriceForm(FlaskForm):
+    """Inline edit of one price."""
+
+    price = DecimalField(_l("Price"), validators=MONEY)
+
+
+class ColorExclusionForm(FlaskForm):
+    """Forbid an exterior/interior pair."""
+
+    exterior_id = SelectField(_l("Exterior"), coerce=coerce_id, validators=[DataRequired()])
+    interior_id = SelectField(_l("Interior"), coerce=coerce_id, validators=[DataRequired()])
+    trim_id = SelectField(_l("Trim"), coerce=coerce_id)
+
+
+class ConfigurationForm(FlaskForm):
+    """Try a build against the rules (nothing saved)."""
+
+    class Meta:
+        csrf = False
+
+    exterior = SelectField(_l("Exterior"), validators=[Optional()])
+    interior = SelectField(_l("Interior"), validators=[Optional()])
+    options = SelectMultipleField(_l("Options"))
+
+
+class ActionForm(FlaskForm):
+    """A bare POST (publish, activate, withdraw…) protected by CSRF."""
+
+    confirm = HiddenField()
+
+
+# --- promotions --------------------------------------------------------------------------------------
+
+
+class PromotionForm(FlaskForm):
+    """A promotion; the domain module checks the combination of fields."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40), CODE])
+    name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(
+        _l("Kind"),
+        choices=opts(("cash_discount", _l("Cash discount")), ("percent_discount", _l("Percent discount")),
+                 ("apr_subvention", _l("APR subvention")), ("free_accessory", _l("Free accessory")),
+                 ("coupon", _l("Coupon"))),
+    )
+    scope = SelectField(_l("Scope"), choices=opts(("item", _l("Items (models, trims, options, accessories)")),
+                                              ("order", _l("Whole offer"))))
+    amount = DecimalField(_l("Discount amount"), validators=[Optional()])
+    percent = DecimalField(_l("Discount percent"), validators=[Optional()])
+    apr = DecimalField(_l("Subvented APR (%)"), validators=[Optional()])
+    apr_term_min = IntegerField(_l("From term (months)"), validators=[Optional(), NumberRange(min=1, max=120)])
+    apr_term_max = IntegerField(_l("To term (months)"), validators=[Optional(), NumberRange(min=1, max=120)])
+    accessory_code = SelectField(_l("Free accessory"), validators=[Optional()])
+    benefit_value = DecimalField(_l("Estimated customer benefit"), validators=[Optional()])
+    min_order_amount = DecimalField(_l("Minimum offer amount"), validators=[Optional()])
+    target_models = SelectMultipleField(_l("Target models"))
+    target_trims = SelectMultipleField(_l("Target trims"))
+    target_options = SelectMultipleField(_l("Target options"))
+    target_accessories = SelectMultipleField(_l("Target accessories"))
+    all_dealers = BooleanField(_l("Every dealer of the brand"), default=True)
+    dealer_ids = SelectMultipleField(_l("Eligible dealers"), coerce=coerce_id)
+    valid_from = DateTimeLocalField(_l("Valid from (brand time)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    valid_until = DateTimeLocalField(_l("Valid until (brand time, exclusive)"), format="%Y-%m-%dT%H:%M",
+                                     validators=[Optional()])
+    priority = IntegerField(_l("Priority (higher wins)"), default=0, validators=[Optional()])
+    exclusive = BooleanField(_l("Exclusive (not stackable)"))
+    budget_max_count = IntegerField(_l("Budget: maximum uses"), validators=[Optional(), NumberRange(min=1)])
+    budget_max_amount = DecimalField(_l("Budget: maximum amount"), validators=[Optional()])
+    coupons = TextAreaField(_l("Coupon codes (one per line, “CODE” or “CODE,uses”; uses 0 = unlimited)"),
+                            validators=[Optional(), Length(max=20000)])
+
+    def validate_apr_term_max(self, field):
+        if field.data is not None and self.apr_term_min.data is not None and field.data < self.apr_term_min.data:
+            raise ValidationError(_l("The last term must not be shorter than the first."))
+
+
+add_translations(PromotionForm, "name", _l("Name"))
+add_translations(PromotionForm, "text", _l("Customer text"), textarea=True, include_en=True)
+
+
+class BannerForm(FlaskForm):
+    """A promotion banner."""
+
+    image = FileField(_l("Image (JPEG, PNG or WebP)"))
+    all_dealers = BooleanField(_l("Every dealer of the brand"), default=True)
+    dealer_ids = SelectMultipleField(_l("Target dealers"), coerce=coerce_id)
+    starts_at = DateTimeLocalField(_l("Starts (brand time)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    ends_at = DateTimeLocalField(_l("Ends (brand time, exclusive)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
+
+    def validate_ends_at(self, field):
+        if field.data and self.starts_at.data and field.data <= self.starts_at.data:
+            raise ValidationError(_l("The end must be after the start."))
+
+
+add_translations(BannerForm, "headline", _l("Headline"), include_en=True)
+add_translations(BannerForm, "link", _l("Link"), include_en=True)
+
+
+# --- dealers, consultants, customers -------------------------------------------------------------------
+
+
+class DealerForm(FlaskForm):
+    """A dealership of the brand."""
+
+    code = StringField(_l("Dealer code"), validators=[DataRequired(), Length(max=20), CODE])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    slug = StringField(_l("Web address name"), validators=[DataRequired(), Length(max=60),
+                                                           Regexp(r"^[a-z0-9][a-z0-9-]*$",
+                                                                  message=_l("Use lower-case letters, digits and dashes."))])
+    street = StringField(_l("Street"), validators=[Optional(), Length(max=200)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=100)])
+    postal_code = StringField(_l("Postal code"), validators=[Optional(), Length(max=20)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
+    latitude = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(min=-90, max=90)])
+    longitude = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(min=-180, max=180)])
+    business_model = SelectField(_l("Business model"), choices=opts(("E2E", _l("E2E: the whole sale online")),
+                                                                ("O2O", _l("O2O: online up to the reservation"))))
+    locale = SelectField(_l("Language"), choices=[])
+    currency = StringField(_l("Currency"), validators=[DataRequired(), Regexp(r"^[A-Z]{3}$",
+                                                                              message=_l("Use an ISO 4217 code."))])
+    timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])
+
+    def validate_timezone(self, field):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(field.data)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValidationError(_l("Unknown time zone.")) from exc
+
+
+class InviteForm(FlaskForm):
+    """Invite the dealer principal."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class SearchForm(FlaskForm):
+    """A GET search box."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+
+
+class PriceImportForm(FlaskForm):
+    """Upload a price list."""
+
+    file = FileField(_l("Price list (CSV or XLSX)"))

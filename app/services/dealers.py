@@ -1,0 +1,125 @@
+"""Corporate management of a brand's dealers, their first principal, and dealer staff memberships.
+
+The invitation is a signed, expiring link (``itsdangerous``, salt ``dealer-invite``) to choose a
+password; it carries a fingerprint of the user's password hash, so it works once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.roles import DEALER_ROLES, Role
+from app.models.accounts import Dealer, Membership, User
+from app.services import accounts, audit
+from app.tenancy import all_tenants
+
+INVITE_SALT = "dealer-invite"
+INVITE_MAX_AGE = 7 * 24 * 3600  # seconds: a week to accept
+
+
+class DealerError(ValueError):
+    """A dealer change that cannot be saved; ``field`` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+DEALER_FIELDS = ["code", "name", "slug", "street", "city", "region", "postal_code", "phone", "email", "latitude",
+                 "longitude", "business_model", "locale", "currency", "timezone"]
+
+
+def save_dealer(session: Session, dealer: Dealer, values: dict[str, Any], *, country: str) -> Dealer:
+    """Create or edit a dealer of the brand in scope; raises ``DealerError`` for a taken code or slug."""
+    if session.scalar(select(Dealer.id).where(Dealer.code == values["code"], Dealer.id != (dealer.id or 0))):
+        raise DealerError("Another dealer of the brand has this code.", "code")
+    # Slugs are unique across every brand (they are URLs): the check must see all tenants.
+    with all_tenants():
+        taken = session.scalar(select(Dealer.id).where(Dealer.slug == values["slug"], Dealer.id != (dealer.id or 0)))
+    if taken:
+        raise DealerError("This web address name is taken.", "slug")
+    is_new = dealer.id is None
+    before, after = ({}, dict(values)) if is_new else audit.changes(dealer, list(values), values)
+    for key, value in values.items():
+        setattr(dealer, key, value)
+    if is_new:
+        dealer.country = country
+        session.add(dealer)
+    session.flush()
+    if is_new or after:
+        audit.record(session, "dealer_created" if is_new else "dealer_updated", dealer, before=before or None,
+                     after=after, dealer_id=dealer.id)
+    return dealer
+
+
+def set_dealer_active(session: Session, dealer: Dealer, active: bool) -> Dealer:
+    """Activate or deactivate a dealer (its staff can no longer open it); audit-logged."""
+    if dealer.active != active:
+        audit.record(session, "dealer_activated" if active else "dealer_deactivated", dealer,
+                     before={"active": dealer.active}, after={"active": active}, dealer_id=dealer.id)
+        dealer.active = active
+        session.flush()
+    return dealer
+
+
+def _fingerprint(user: User) -> str:
+    return hashlib.sha256(f"invite:{user.id}:{user.password_hash}".encode()).hexdigest()[:16]
+
+
+def invite_principal(session: Session, dealer: Dealer, *, name: str, email: str, locale: str | None) -> tuple[User, bool]:
+    """Give ``email`` the dealer-principal role at ``dealer``, creating the user without a password if new.
+
+    Returns ``(user, created)``. Users are platform-wide (e-mail unique across brands), so finding
+    one needs the all-tenants bypass.
+    """
+    with all_tenants():
+        user = accounts.find_user_by_email(session, email)
+        created = user is None
+        if created:
+            user = accounts.create_user(session, email=email, name=name, preferred_locale=locale)
+        accounts.grant(session, user, Role.DEALER_PRINCIPAL, dealer=dealer)
+    audit.record(session, "principal_invited", user, after={"dealer": dealer.code, "email": user.email},
+                 dealer_id=dealer.id)
+    return user, created
+
+
+def make_invite_token(user: User, secret_key: str) -> str:
+    """Return a signed invitation token for ``user``."""
+    return URLSafeTimedSerializer(secret_key, salt=INVITE_SALT).dumps({"uid": user.id, "fp": _fingerprint(user)})
+
+
+def verify_invite_token(session: Session, token: str, secret_key: str, max_age: int = INVITE_MAX_AGE) -> User:
+    """Return the invited user; raises ``accounts.InvalidResetToken`` when forged, expired or used."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=INVITE_SALT)
+    try:
+        data = serializer.loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise accounts.InvalidResetToken("This invitation has expired. Ask your brand for a new one.") from exc
+    except BadSignature as exc:
+        raise accounts.InvalidResetToken("This invitation link is not valid.") from exc
+    user = session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    if user is None or not user.active or data.get("fp") != _fingerprint(user):
+        raise accounts.InvalidResetToken("This invitation has already been used or is not valid.")
+    return user
+
+
+def staff_query():
+    """Return a SELECT of dealer-staff memberships of the brand in scope (Dealer is brand-scoped)."""
+    return select(Membership).where(
+        Membership.dealer_id.in_(select(Dealer.id)), Membership.role.in_(list(DEALER_ROLES))
+    )
+
+
+def deactivate_membership(session: Session, membership: Membership) -> Membership:
+    """Deactivate a consultant's membership at one dealer; audit-logged."""
+    if membership.active:
+        membership.active = False
+        session.flush()
+        audit.record(session, "staff_deactivated", membership, before={"active": True}, after={"active": False},
+                     dealer_id=membership.dealer_id)
+    return membership
