@@ -29,7 +29,7 @@ from app.domain.pricing import PricedOffer
 from app.models.accounts import Dealer, User
 from app.models.customers import Customer, CustomerEvent
 from app.models.offers import Offer, OfferApproval, OfferRevision
-from app.services import audit
+from app.services import audit, withdrawal
 from app.services.offer_numbers import allocate_offer_number
 
 _LINK_SALT = "offer-link"
@@ -376,3 +376,23 @@ def offer_document(offer: Offer, dealer: Dealer, *, link: str, gettext) -> Offer
         qr_url=link,
         gettext=gettext,
     )
+
+
+@withdrawal.register
+def _erase_offer_personal_data(session: Session, customer: Customer, needles: list[str]) -> None:
+    """On membership withdrawal: blank the typed acceptance name and scrub old details from offer texts.
+
+    Numbers, states, dates and every amount stay for accounting.
+    """
+    for offer in session.scalars(select(Offer).where(Offer.customer_id == customer.id)):
+        if offer.accepted_name:
+            offer.accepted_name = withdrawal.REDACTED
+        offer.decline_reason, _changed = withdrawal.scrub(offer.decline_reason, needles)
+        offer.idempotency_key = None
+        for revision in offer.revisions:
+            inputs, changed_inputs = withdrawal.scrub(revision.inputs, needles)
+            snapshot, changed_snapshot = withdrawal.scrub(revision.snapshot, needles)
+            if changed_inputs:
+                revision.inputs = inputs
+            if changed_snapshot:
+                revision.snapshot = snapshot  # content_hash keeps pointing at what was approved then

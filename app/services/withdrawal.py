@@ -39,7 +39,7 @@ def register(eraser: Eraser) -> Eraser:
     return eraser
 
 
-def _scrub(value: Any, needles: list[str]) -> tuple[Any, bool]:
+def scrub(value: Any, needles: list[str]) -> tuple[Any, bool]:
     """Return ``value`` with every needle replaced (strings, dict/list values recursively)."""
     if isinstance(value, str):
         new = value
@@ -54,11 +54,11 @@ def _scrub(value: Any, needles: list[str]) -> tuple[Any, bool]:
         changed = False
         out = {}
         for k, v in value.items():
-            out[k], c = _scrub(v, needles)
+            out[k], c = scrub(v, needles)
             changed = changed or c
         return out, changed
     if isinstance(value, list):
-        items = [_scrub(v, needles) for v in value]
+        items = [scrub(v, needles) for v in value]
         return [v for v, _c in items], any(c for _v, c in items)
     return value, False
 
@@ -88,7 +88,7 @@ def withdraw_customer(session: Session, customer: Customer) -> Customer:
     for message in session.scalars(
         select(OutboxMessage).where(OutboxMessage.dealer_id == customer.dealer_id)
     ).all():
-        scrubbed, changed = _scrub(message.recipients, needles)
+        scrubbed, changed = scrub(message.recipients, needles)
         if changed:
             message.recipients = REDACTED
             message.subject = REDACTED
@@ -97,12 +97,12 @@ def withdraw_customer(session: Session, customer: Customer) -> Customer:
             message.attachments.clear()
         else:
             for attr in ("subject", "body_text", "body_html"):
-                value, changed = _scrub(getattr(message, attr), needles)
+                value, changed = scrub(getattr(message, attr), needles)
                 if changed:
                     setattr(message, attr, value)
     for event in session.scalars(select(AuditEvent).where(AuditEvent.dealer_id == customer.dealer_id)).all():
         for attr in ("before", "after"):
-            value, changed = _scrub(getattr(event, attr), needles)
+            value, changed = scrub(getattr(event, attr), needles)
             if changed:
                 setattr(event, attr, value)
     for eraser in _ERASERS:
