@@ -46,15 +46,19 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     access.init_app(app)
     errors.init_app(app)
 
+    from app.blueprints.api import bp as api_bp
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.corporate import bp as corporate_bp
     from app.blueprints.dealer import bp as dealer_bp
+    from app.blueprints.inventory import bp as inventory_bp
     from app.blueprints.platform import bp as platform_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(platform_bp)
     app.register_blueprint(corporate_bp)
     app.register_blueprint(dealer_bp)
+    app.register_blueprint(inventory_bp)
+    app.register_blueprint(api_bp)
 
     cli.init_app(app)
     return app

@@ -15,9 +15,47 @@ from tests.conftest import csrf_token
 # tenant (brand B / dealer B1). It runs inside an app context with ``all_tenants()``, so it may
 # create the row with a factory. Every new route parameter must be listed here: the walk fails
 # on an unknown one, so no route escapes it.
+def _other_vehicle(w):
+    from tests.inventory.factories import vehicle
+
+    return vehicle(w.ids["b1"], currency="THB")
+
+
+def _other_photo(w):
+    from app.models.inventory import VehiclePhoto
+
+    obj = VehiclePhoto(dealer_id=w.ids["b1"], vehicle=_other_vehicle(w), position=1, storage_key="inventory/x.jpg",
+                       content_type="image/jpeg", width=100, height=100, sha256="0" * 64)
+    db.session.add(obj)
+    db.session.flush()
+    return obj.id
+
+
+def _other_batch(w):
+    from app.models.inventory import ImportBatch
+
+    obj = ImportBatch(dealer_id=w.ids["b1"], file_name="stock.csv", file_key="imports/x.bin")
+    db.session.add(obj)
+    db.session.flush()
+    return obj.id
+
+
+def _other_api_key(w):
+    from app.models.inventory import ApiKey
+
+    obj = ApiKey(dealer_id=w.ids["b1"], name="DMS", prefix=f"b1{w.ids['b1']:08d}"[:10], key_hash="0" * 64)
+    db.session.add(obj)
+    db.session.flush()
+    return obj.id
+
+
 OTHER_TENANT_PARAMS = {
     "dealer_slug": lambda w: w.slugs["b1"],
     "brand_slug": lambda w: w.slugs["brand_b"],
+    "vehicle_id": lambda w: _other_vehicle(w).id,
+    "photo_id": _other_photo,
+    "batch_id": _other_batch,
+    "key_id": _other_api_key,
 }
 # Parameters of routes that are not tenant routes (public links, platform pages): any value.
 NEUTRAL_PARAMS = {

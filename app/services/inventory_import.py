@@ -682,7 +682,8 @@ def _finish(session, dealer, plan, report, archive, *, dry_run, mode, source, st
                 storage.delete(key)
             raise
     report.saved = True
-    audit.record(session, "inventory.import", object_type="StockVehicle", object_id="", after=report.counts())
+    if report.created or report.updated or report.photos_attached:
+        audit.record(session, "inventory.import", object_type="StockVehicle", object_id="", after=report.counts())
 
 
 def _planned_keys(plan: ImportPlan) -> dict[str, StockVehicle]:
