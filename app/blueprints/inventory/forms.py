@@ -25,12 +25,8 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Status"), choices=_status_choices(blank=True), validators=[Optional()])
-    condition = SelectField(
-        _l("Condition"),
-        choices=[("", _l("Any condition"))] + [(c.value, label) for c, label in CONDITION_LABELS.items()],
-        validators=[Optional()],
-    )
+    status = SelectField(_l("Status"), choices=[], validators=[Optional()])
+    condition = SelectField(_l("Condition"), choices=[], validators=[Optional()])
     q = StringField(_l("Make or model"), validators=[Optional(), Length(max=80)])
     year_from = IntegerField(_l("Year from"), validators=[Optional(), NumberRange(1900, 2100)])
     year_to = IntegerField(_l("Year to"), validators=[Optional(), NumberRange(1900, 2100)])
@@ -38,11 +34,21 @@ class FilterForm(FlaskForm):
     price_max = DecimalField(_l("Price to"), places=None, validators=[Optional(), NumberRange(min=0)])
     min_days = IntegerField(_l("At least days in stock"), validators=[Optional(), NumberRange(0, 10_000)])
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Choices set after construction: WTForms 3.3 warns about tuple choices passed to the field class.
+        self.status.choices = _status_choices(blank=True)
+        self.condition.choices = [("", _l("Any condition"))] + [(c.value, label) for c, label in CONDITION_LABELS.items()]
+
 
 class StatusForm(FlaskForm):
     """Change the status of one vehicle or of the ticked vehicles."""
 
-    status = SelectField(_l("New status"), choices=_status_choices(), validators=[DataRequired()])
+    status = SelectField(_l("New status"), choices=[], validators=[DataRequired()])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.status.choices = _status_choices()
 
 
 class UploadForm(FlaskForm):
@@ -50,11 +56,11 @@ class UploadForm(FlaskForm):
 
     file = FileField(_l("Stock file (CSV, XLSX or XML)"), validators=[FileRequired(_l("Choose a file to import."))])
     photos = FileField(_l("Photos (ZIP of JPG/PNG named by VIN or stock number), optional"))
-    encoding = SelectField(
-        _l("Text encoding (CSV)"),
-        choices=[("", _l("Detect automatically"))] + list(SUPPORTED_ENCODINGS.items()),
-        validators=[Optional()],
-    )
+    encoding = SelectField(_l("Text encoding (CSV)"), choices=[], validators=[Optional()])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.encoding.choices = [("", _l("Detect automatically"))] + list(SUPPORTED_ENCODINGS.items())
 
 
 def field_choices():
@@ -65,13 +71,13 @@ def field_choices():
 class MappingOptionsForm(FlaskForm):
     """The commit mode and whether to remember the mapping; the column selects are rendered beside it."""
 
-    mode = RadioField(
-        _l("When rows are rejected"),
-        choices=[(m.value, label) for m, label in MODE_LABELS.items()],
-        default=ImportMode.VALID_ROWS.value,
-        validators=[DataRequired()],
-    )
+    mode = RadioField(_l("When rows are rejected"), choices=[], default=ImportMode.VALID_ROWS.value,
+                      validators=[DataRequired()])
     remember = BooleanField(_l("Remember these columns for my next import"), default=True)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.mode.choices = [(m.value, label) for m, label in MODE_LABELS.items()]
 
 
 class ApiKeyForm(FlaskForm):
