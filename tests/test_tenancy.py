@@ -188,3 +188,25 @@ def test_flush_stamps_brand_on_new_rows(app, world):
             db.session.flush()
             assert dealer.brand_id == world.ids["brand_a"]
             db.session.rollback()
+
+
+def test_count_and_subquery_selects_are_scoped_too(app, world):
+    """``select(func.count()).select_from(Model)`` names the model only in FROM; it must be scoped (was fail-open)."""
+    from sqlalchemy import func
+
+    from app.models.inventory import StockVehicle
+    from tests.inventory.factories import vehicle
+
+    with app.app_context():
+        vehicle(world.ids["a1"])
+        vehicle(world.ids["b1"], currency="THB")
+        statements = [
+            select(func.count()).select_from(StockVehicle),
+            select(func.count()).select_from(select(StockVehicle).subquery()),
+        ]
+        for statement in statements:
+            with pytest.raises(TenantNotSet):
+                db.session.scalar(statement)
+            with scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
+                assert db.session.scalar(statement) == 1
+        db.session.rollback()
