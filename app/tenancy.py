@@ -26,8 +26,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlalchemy import ForeignKey, event, select
-from sqlalchemy.sql import util as sql_util
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, declared_attr, mapped_column, with_loader_criteria
+from sqlalchemy.sql import util as sql_util
 
 
 class TenantNotSet(RuntimeError):

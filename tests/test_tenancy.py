@@ -11,6 +11,7 @@ from app.models.accounts import Brand, Dealer
 from app.tenancy import CrossTenantWrite, TenantNotSet, all_tenants, scoped
 from tests.conftest import csrf_token
 
+
 # Parameter name → a callable ``(world) -> value`` giving a slug or id that belongs to ANOTHER
 # tenant (brand B / dealer B1). It runs inside an app context with ``all_tenants()``, so it may
 # create the row with a factory. Every new route parameter must be listed here: the walk fails

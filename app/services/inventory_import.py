@@ -97,6 +97,16 @@ IMPORTABLE_FIELDS: tuple[CanonicalField, ...] = (
     *TEXT_FIELDS,
 )
 STOCK_NUMBER_MAX = 40
+#: Largest amount a ``Numeric(14, 2)`` money column holds; largest odometer reading accepted.
+MAX_AMOUNT = Decimal("999999999999.99")
+MAX_ODOMETER = 9_999_999
+
+
+def check_amount(amount: Decimal | None) -> Decimal | None:
+    """Return ``amount`` unchanged; raise ``ValueParseError`` when it exceeds ``MAX_AMOUNT``."""
+    if amount is not None and amount > MAX_AMOUNT:
+        raise ValueParseError(f"Amount {amount} is too large.")
+    return amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +257,7 @@ def validate_row(
     if CanonicalField.MODEL_YEAR in cells:
         try:
             year = parse_model_year(_as_raw(cells[CanonicalField.MODEL_YEAR]), latest=context.latest_year)
-        except (ValueParseError, TypeError) as exc:
+        except (ValueParseError, TypeError, ArithmeticError) as exc:
             issue(CanonicalField.MODEL_YEAR, str(exc))
         else:
             if year is None:
@@ -305,8 +315,8 @@ def validate_row(
         if canonical not in cells:
             continue
         try:
-            amount = parse_price(_as_raw(cells[canonical]), currency=context.currency)
-        except (ValueParseError, TypeError) as exc:
+            amount = check_amount(parse_price(_as_raw(cells[canonical]), currency=context.currency))
+        except (ValueParseError, TypeError, ArithmeticError) as exc:
             issue(canonical, str(exc))
             continue
         if canonical is CanonicalField.PRICE and not amount:
@@ -318,7 +328,9 @@ def validate_row(
     if CanonicalField.ODOMETER in cells:
         try:
             reading = parse_odometer(_as_raw(cells[CanonicalField.ODOMETER]), default_unit=context.unit)
-        except (ValueParseError, TypeError) as exc:
+            if reading is not None and max(reading.kilometres, reading.miles) > MAX_ODOMETER:
+                raise ValueParseError(f"Odometer {reading.reading} is not plausible (over {MAX_ODOMETER:,}).")
+        except (ValueParseError, TypeError, ArithmeticError) as exc:
             issue(CanonicalField.ODOMETER, str(exc))
         else:
             if reading is None:
@@ -794,6 +806,7 @@ __all__ = [
     "VehicleRow",
     "apply_plan",
     "attach_photos",
+    "check_amount",
     "change_price",
     "change_status",
     "import_file",

@@ -120,7 +120,7 @@ def test_patch_status_and_price(app, client, world, keys):
     assert response.json["status"] == "reserved" and response.json["price"] == "9900000.00"
     assert response.json["online"] is False  # reserved cars are not offered online
     assert client.patch(f"/api/v1/inventory/{VINS[0]}", json={"status": "flying"}, headers=_auth(keys["a1"])).status_code == 400
-    assert client.patch(f"/api/v1/inventory/{VINS[0]}", json={"price": "abc"}, headers=_auth(keys["a1"])).status_code == 400
+    assert client.patch(f"/api/v1/inventory/{VINS[0]}", json={"price": "abc"}, headers=_auth(keys["a1"])).status_code == 422
     assert client.patch(f"/api/v1/inventory/{VINS[0]}", data="x", headers=_auth(keys["a1"])).status_code == 400
 
 

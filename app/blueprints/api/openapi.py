@@ -208,7 +208,8 @@ def document(server_url: str = "/") -> dict:
                     "responses": {
                         "200": {"description": "The vehicle after the change",
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Vehicle"}}}},
-                        "400": _error_response("The body is not JSON of the documented shape, or the price is unreadable"),
+                        "400": _error_response("The body is not JSON of the documented shape"),
+                        "422": _error_response("The price cannot be read in the dealer's currency"),
                         "404": _error_response("No vehicle with this VIN in the dealer's stock"),
                         **_COMMON_ERRORS,
                     },

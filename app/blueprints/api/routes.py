@@ -22,7 +22,7 @@ from app.models.accounts import Dealer
 from app.models.base import utcnow
 from app.models.inventory import IdempotencyRecord, ImportBatch, ImportMode, ImportStatus, StockVehicle, VehicleStatus
 from app.services import api_keys
-from app.services.inventory_import import change_price, change_status, import_items
+from app.services.inventory_import import change_price, change_status, check_amount, import_items
 from app.services.inventory_jobs import store_report
 from app.tenancy import TenantScope, all_tenants
 
@@ -47,7 +47,8 @@ def _api_error(error: ApiError):
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
     message = "Rate limit exceeded for this key." if error.code == 429 else (error.description or error.name)
-    return jsonify(error=message), error.code
+    allow = {"Allow": ", ".join(sorted(error.valid_methods))} if getattr(error, "valid_methods", None) else {}
+    return jsonify(error=message), error.code, allow
 
 
 def _rate_key() -> str:
@@ -78,7 +79,8 @@ def _authenticate():
         dealer = db.session.get(Dealer, key.dealer_id)
     if dealer is None or not dealer.active:
         raise ApiError(401, "The API key's dealer is not active.", unauthorized)
-    g.dealer, g.api_key_id = dealer, key.id
+    # ``g.api_dealer``, not ``g.dealer``: the page machinery (menus, roles) must not think this is a dealer page.
+    g.api_dealer, g.api_key_id = dealer, key.id
     _enter_scope(TenantScope(dealer_id=dealer.id, brand_id=dealer.brand_id))
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
@@ -138,6 +140,14 @@ def _scalar_ok(value, text_only: bool) -> bool:
     return not text_only and isinstance(value, (int, Decimal)) and not isinstance(value, bool)
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from JSON "\\ud800" escapes
+        return False
+    return True
+
+
 def _check_items(body: dict) -> tuple[list[dict], ImportMode]:
     unknown = set(body) - {"items", "mode"}
     if unknown:
@@ -146,12 +156,14 @@ def _check_items(body: dict) -> tuple[list[dict], ImportMode]:
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
         raise ApiError(400, f"'items' must be a list of 1 to {MAX_ITEMS} vehicles.")
     mode = body.get("mode", ImportMode.VALID_ROWS.value)
-    if mode not in {m.value for m in ImportMode}:
+    if not isinstance(mode, str) or mode not in {m.value for m in ImportMode}:
         raise ApiError(400, "'mode' must be valid_rows or all_or_nothing.")
     for index, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             raise ApiError(400, f"Item {index} must be an object.")
         for name, value in item.items():
+            if isinstance(value, str) and not _utf8(value):
+                raise ApiError(400, f"Item {index}: {name!r} is not valid Unicode text.")
             if name not in ITEM_FIELDS:
                 raise ApiError(400, f"Item {index}: unknown property {name!r}.")
             text_only = name not in _NUMERIC_FIELDS
@@ -170,6 +182,9 @@ def openapi():
 @_limited
 def inventory_list():
     """One page of the dealer's vehicles, newest first."""
+    unknown = set(request.args) - {"page", "per_page"}
+    if unknown:
+        raise ApiError(400, f"Unknown query parameters: {', '.join(sorted(unknown))}.")
     try:
         page = int(request.args.get("page", "1"))
         per_page = int(request.args.get("per_page", "50"))
@@ -205,7 +220,7 @@ def inventory_upsert():
             return response
     items, mode = _check_items(_json_body())
     started = utcnow()
-    report = import_items(db.session, g.dealer, items, mode=mode)
+    report = import_items(db.session, g.api_dealer, items, mode=mode)
     batch = ImportBatch(source="api", file_name=f"API ({len(items)} items)", file_format="json", mode=mode,
                         status=ImportStatus.COMMITTED if report.saved else ImportStatus.PREVIEWED, finished_at=utcnow())
     store_report(batch, report)
@@ -233,21 +248,21 @@ def inventory_patch(vin: str):
     if unknown or not body:
         raise ApiError(400, "Send 'status' and/or 'price' only.")
     status = body.get("status")
-    if "status" in body and status not in {s.value for s in VehicleStatus}:
+    if "status" in body and (not isinstance(status, str) or status not in {s.value for s in VehicleStatus}):
         raise ApiError(400, f"'status' must be one of {', '.join(s.value for s in VehicleStatus)}.")
+    normalized = normalize_vin(vin)
+    vehicle = db.session.scalar(select(StockVehicle).where(StockVehicle.vin == normalized)) if normalized else None
+    if vehicle is None:
+        raise ApiError(404, "No vehicle with this VIN in your stock.")
     price = None
     if "price" in body:
         value = body["price"]
         if not _scalar_ok(value, text_only=False):
             raise ApiError(400, "'price' must be a number, a text or null.")
         try:
-            price = parse_price(value, currency=g.dealer.currency)
-        except ValueParseError as exc:
-            raise ApiError(400, str(exc)) from exc
-    normalized = normalize_vin(vin)
-    vehicle = db.session.scalar(select(StockVehicle).where(StockVehicle.vin == normalized)) if normalized else None
-    if vehicle is None:
-        raise ApiError(404, "No vehicle with this VIN in your stock.")
+            price = check_amount(parse_price(value, currency=g.api_dealer.currency))
+        except (ValueParseError, ArithmeticError) as exc:
+            raise ApiError(422, str(exc)) from exc
     if "status" in body:
         change_status(db.session, vehicle, VehicleStatus(status))
     if "price" in body:
