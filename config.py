@@ -30,6 +30,7 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT_PER_IP = os.environ.get("LOGIN_RATE_LIMIT_PER_IP", "20 per minute")
     LOGIN_RATE_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_RATE_LIMIT_PER_ACCOUNT", "5 per minute")
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")  # per API key
 
     # Mail: "outbox" stores messages in the database (development); "smtp" sends them.
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "outbox")

@@ -46,10 +46,12 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     access.init_app(app)
     errors.init_app(app)
 
+    from app.blueprints.api import bp as api_bp
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.corporate import bp as corporate_bp
     from app.blueprints.customer import bp as customer_bp
     from app.blueprints.dealer import bp as dealer_bp
+    from app.blueprints.inventory import bp as inventory_bp
     from app.blueprints.offers import bp as offers_bp
     from app.blueprints.platform import bp as platform_bp
 
@@ -59,6 +61,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.register_blueprint(dealer_bp)
     app.register_blueprint(offers_bp)
     app.register_blueprint(customer_bp)
+    app.register_blueprint(inventory_bp)
+    app.register_blueprint(api_bp)
 
     cli.init_app(app)
     return app

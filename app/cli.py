@@ -1,4 +1,4 @@
-"""Flask CLI commands: ``flask seed-demo``."""
+"""Flask CLI commands: ``flask seed-demo``, ``flask import-inventory``."""
 
 from __future__ import annotations
 
@@ -33,3 +33,67 @@ def init_app(app: Flask) -> None:
             count = expire_due_offers(db.session, utcnow())
             db.session.commit()
         click.echo(f"{count} offer(s) expired.")
+
+    @app.cli.command("import-inventory")
+    @click.option("--dealer", "dealer_slug", required=True, help="Slug of the dealer whose stock is imported.")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--photos", type=click.Path(exists=True, dir_okay=False), help="ZIP of photos named by VIN or stock number.")
+    @click.option("--dry-run", is_flag=True, help="Check and report only; save nothing.")
+    @click.option("--all-or-nothing", is_flag=True, help="Save nothing when any row is rejected.")
+    @click.option("--encoding", default=None, help="CSV text encoding (utf-8, cp1251, euc-kr, tis-620, ...).")
+    def import_inventory_command(dealer_slug, file, photos, dry_run, all_or_nothing, encoding) -> None:
+        """Import a stock file (CSV, XLSX, XML) into a dealer and print the report."""
+        from pathlib import Path
+
+        from sqlalchemy import select
+
+        from app.imports.readers import ImportFileError
+        from app.models.accounts import Dealer
+        from app.models.inventory import ImportBatch, ImportMode, ImportStatus
+        from app.services.inventory_import import import_file
+        from app.services.inventory_jobs import store_report
+        from app.services.storage import get_storage
+        from app.tenancy import all_tenants, scoped
+
+        with all_tenants():  # the CLI names its dealer by slug: a cross-tenant lookup by design
+            dealer = db.session.scalar(select(Dealer).where(Dealer.slug == dealer_slug))
+        if dealer is None:
+            raise click.ClickException(f"No dealer with slug {dealer_slug!r}.")
+        path = Path(file)
+        mode = ImportMode.ALL_OR_NOTHING if all_or_nothing else ImportMode.VALID_ROWS
+        with scoped(dealer_id=dealer.id, brand_id=dealer.brand_id):
+            try:
+                report = import_file(
+                    db.session, dealer, path.read_bytes(), path.name, encoding=encoding,
+                    photos=Path(photos).read_bytes() if photos else None, dry_run=dry_run, mode=mode, source="cli",
+                    storage=get_storage(app.config),
+                )
+            except ImportFileError as exc:
+                db.session.rollback()
+                raise click.ClickException(str(exc)) from exc
+            batch = ImportBatch(source="cli", file_name=path.name[:255], file_format=path.suffix.lstrip(".")[:10],
+                                mode=mode, status=ImportStatus.COMMITTED if report.saved else ImportStatus.PREVIEWED)
+            store_report(batch, report)
+            db.session.add(batch)
+            db.session.commit()
+        click.echo(format_report(report, dry_run=dry_run))
+
+
+def format_report(report, *, dry_run: bool, max_issues: int = 50) -> str:
+    """Return the import report as text: counts, then the first ``max_issues`` issues."""
+    lines = [
+        f"{'Dry run' if dry_run else 'Import'}: {report.total_rows} rows read in {report.duration_ms} ms"
+        + ("" if report.saved else " - nothing saved"),
+        f"  created    {report.created:>7}",
+        f"  updated    {report.updated:>7}",
+        f"  unchanged  {report.unchanged:>7}",
+        f"  duplicates {report.duplicates:>7}  (rows merged into an earlier row of the same vehicle)",
+        f"  rejected   {report.rejected:>7}",
+        f"  errors {report.error_count}, warnings {report.warning_count};"
+        f" photos attached {report.photos_attached}, refused {report.photos_rejected}",
+    ]
+    for issue in report.issues[:max_issues]:
+        lines.append(f"  row {issue.row:>6} {issue.severity:<7} {issue.column}: {issue.reason} [{issue.value}]")
+    if len(report.issues) > max_issues:
+        lines.append(f"  ... {len(report.issues) - max_issues} more issues (see the import history for the CSV)")
+    return "\n".join(lines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -52,13 +52,17 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
+        # RFC 9110: a 405 lists the allowed methods.
+        allow = {"Allow": ", ".join(sorted(error.valid_methods))} if getattr(error, "valid_methods", None) else {}
+        if request.path.startswith("/api/"):
+            return jsonify(error=error.description or error.name), error.code or 500, allow
         detail = None
         custom = error.description and error.description != type(error).description
         if error.code == 429:
             detail = str(_l("Too many attempts. Please wait a minute and try again."))
         elif custom or (error.code not in MESSAGES and error.description):
             detail = error.description  # a specific message given with abort(code, description=...)
-        return render_error(error.code or 500, detail)
+        return render_error(error.code or 500, detail, allow)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
@@ -66,4 +70,6 @@ def init_app(app: Flask) -> None:
             return _http(error)
         log.exception("Unhandled error", exc_info=error)
         db.session.rollback()
+        if request.path.startswith("/api/"):
+            return jsonify(error="An unexpected error occurred. Nothing was saved."), 500
         return render_error(InternalServerError.code)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ForeignKey, event, select
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, declared_attr, mapped_column, with_loader_criteria
+from sqlalchemy.sql import util as sql_util
 
 
 class TenantNotSet(RuntimeError):
@@ -110,6 +111,25 @@ def _touches(state: ORMExecuteState) -> tuple[bool, bool]:
         cls = mapper.class_
         tenant = tenant or issubclass(cls, TenantScoped)
         brand = brand or issubclass(cls, BrandScoped)
+    if not (tenant and brand):
+        # ``all_mappers`` only sees selected entities: ``select(func.count()).select_from(Model)`` and
+        # subqueries name the table in FROM alone. Look at every table the statement reads too.
+        tenant_tables, brand_tables = _scoped_tables()
+        names = {table.name for table in sql_util.find_tables(state.statement, include_joins=True, include_crud=True)}
+        tenant = tenant or bool(names & tenant_tables)
+        brand = brand or bool(names & brand_tables)
+    return tenant, brand
+
+
+def _scoped_tables() -> tuple[set[str], set[str]]:
+    from app.models.base import Base  # local import: models import this module
+
+    tenant, brand = set(), set()
+    for mapper in Base.registry.mappers:
+        if issubclass(mapper.class_, TenantScoped):
+            tenant.update(t.name for t in mapper.tables)
+        if issubclass(mapper.class_, BrandScoped):
+            brand.update(t.name for t in mapper.tables)
     return tenant, brand
 
 

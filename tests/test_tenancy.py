@@ -16,7 +16,6 @@ from tests.conftest import csrf_token
 from tests.corporate import factories as cf
 
 
-
 # Parameter name → a callable ``(world) -> value`` giving a slug or id that belongs to ANOTHER
 # tenant (brand B / dealer B1). It runs inside an app context with ``all_tenants()``, so it may
 # create the row with a factory. Every new route parameter must be listed here: the walk fails
@@ -53,6 +52,40 @@ def _b1_staff(w):
     return db.session.scalar(select(Membership.id).where(Membership.user_id == w.ids["user_consultant_b1"]))
 
 
+def _other_vehicle(w):
+    from tests.inventory.factories import vehicle
+
+    return vehicle(w.ids["b1"], currency="THB")
+
+
+def _other_photo(w):
+    from app.models.inventory import VehiclePhoto
+
+    obj = VehiclePhoto(dealer_id=w.ids["b1"], vehicle=_other_vehicle(w), position=1, storage_key="inventory/x.jpg",
+                       content_type="image/jpeg", width=100, height=100, sha256="0" * 64)
+    db.session.add(obj)
+    db.session.flush()
+    return obj.id
+
+
+def _other_batch(w):
+    from app.models.inventory import ImportBatch
+
+    obj = ImportBatch(dealer_id=w.ids["b1"], file_name="stock.csv", file_key="imports/x.bin")
+    db.session.add(obj)
+    db.session.flush()
+    return obj.id
+
+
+def _other_api_key(w):
+    from app.models.inventory import ApiKey
+
+    obj = ApiKey(dealer_id=w.ids["b1"], name="DMS", prefix=f"b1{w.ids['b1']:08d}"[:10], key_hash="0" * 64)
+    db.session.add(obj)
+    db.session.flush()
+    return obj.id
+
+
 OTHER_TENANT_PARAMS = {
     "dealer_slug": lambda w: w.slugs["b1"],
     "brand_slug": lambda w: w.slugs["brand_b"],
@@ -75,6 +108,10 @@ OTHER_TENANT_PARAMS = {
     "membership_id": _b1_staff,
     "customer_id": lambda w: cf.customer(w.ids["b1"], phone_e164="+66812345678").id,
     "key": lambda w: cf.model(w.ids["brand_b"], hero_image_key="catalog/2026/" + "b" * 32 + ".png").hero_image_key,
+    "vehicle_id": lambda w: _other_vehicle(w).id,
+    "photo_id": _other_photo,
+    "batch_id": _other_batch,
+    "key_id": _other_api_key,
 }
 # Parameters of routes that are not tenant routes (public links, platform pages): any value.
 NEUTRAL_PARAMS = {
@@ -208,3 +245,25 @@ def test_flush_stamps_brand_on_new_rows(app, world):
             db.session.flush()
             assert dealer.brand_id == world.ids["brand_a"]
             db.session.rollback()
+
+
+def test_count_and_subquery_selects_are_scoped_too(app, world):
+    """``select(func.count()).select_from(Model)`` names the model only in FROM; it must be scoped (was fail-open)."""
+    from sqlalchemy import func
+
+    from app.models.inventory import StockVehicle
+    from tests.inventory.factories import vehicle
+
+    with app.app_context():
+        vehicle(world.ids["a1"])
+        vehicle(world.ids["b1"], currency="THB")
+        statements = [
+            select(func.count()).select_from(StockVehicle),
+            select(func.count()).select_from(select(StockVehicle).subquery()),
+        ]
+        for statement in statements:
+            with pytest.raises(TenantNotSet):
+                db.session.scalar(statement)
+            with scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
+                assert db.session.scalar(statement) == 1
+        db.session.rollback()

@@ -43,6 +43,7 @@ class Permission(StrEnum):
     MANAGE_CONSULTANTS = "manage_consultants"
     BUILD_OFFERS = "build_offers"
     APPROVE_OFFERS = "approve_offers"
+    MANAGE_INVENTORY = "manage_inventory"
     VIEW_CORPORATE = "view_corporate"
     MANAGE_CATALOG = "manage_catalog"
     MANAGE_PROMOTIONS = "manage_promotions"
@@ -71,6 +72,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_CONSULTANTS,
             Permission.BUILD_OFFERS,
             Permission.APPROVE_OFFERS,
+            Permission.MANAGE_INVENTORY,
         }
     ),
     Role.SALES_MANAGER: frozenset(
@@ -80,6 +82,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_CONSULTANTS,
             Permission.BUILD_OFFERS,
             Permission.APPROVE_OFFERS,
+            Permission.MANAGE_INVENTORY,
         }
     ),
     Role.SALES_CONSULTANT: frozenset({Permission.VIEW_DEALER, Permission.MANAGE_CUSTOMERS, Permission.BUILD_OFFERS}),

@@ -19,13 +19,15 @@ from app.models.catalog import (
     Warranty,
 )
 from app.models.customers import Customer, CustomerEvent
+from app.models.inventory import ApiKey, IdempotencyRecord, ImportBatch, ImportColumnMapping, StockVehicle, VehiclePhoto
 from app.models.mail import OutboxAttachment, OutboxMessage
 from app.models.offers import Offer, OfferApproval, OfferNumberCounter, OfferRevision
 from app.models.promotions import Coupon, Promotion, PromotionBanner
 
 __all__ = [
-    "Accessory", "AuditEvent", "Base", "Brand", "CatalogRelease", "Category", "Color", "ColorPairExclusion", "Coupon",
-    "Customer", "CustomerEvent", "Dealer", "ExpertReview", "Feature", "Membership", "Offer", "OfferApproval",
-    "OfferNumberCounter", "OfferRevision", "Option", "OutboxAttachment",
-    "OutboxMessage", "Promotion", "PromotionBanner", "Trim", "TrimColor", "User", "VehicleModel", "Video", "Warranty",
+    "Accessory", "ApiKey", "AuditEvent", "Base", "Brand", "CatalogRelease", "Category", "Color", "ColorPairExclusion",
+    "Coupon", "Customer", "CustomerEvent", "Dealer", "ExpertReview", "Feature", "IdempotencyRecord", "ImportBatch",
+    "ImportColumnMapping", "Membership", "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision", "Option",
+    "OutboxAttachment", "OutboxMessage", "Promotion", "PromotionBanner", "StockVehicle", "Trim", "TrimColor", "User",
+    "VehicleModel", "Video", "VehiclePhoto", "Warranty",
 ]

@@ -1,0 +1,416 @@
+"""Inventory views: stock list and vehicle page, file import (upload → mapping → dry run → commit), API keys.
+
+Every query runs in the dealer's tenant scope set by ``tenant_blueprint``; ids of another dealer's
+rows therefore do not resolve (404).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from pathlib import PurePosixPath
+
+from flask import Response, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from app.access import require, require_menu
+from app.blueprints.inventory import bp
+from app.blueprints.inventory.forms import (
+    ApiKeyForm,
+    ConfirmForm,
+    FilterForm,
+    MappingOptionsForm,
+    StatusForm,
+    UploadForm,
+    field_choices,
+)
+from app.blueprints.inventory.labels import (
+    CONDITION_LABELS,
+    FIELD_LABELS,
+    IMPORT_STATUS_LABELS,
+    MODE_LABELS,
+    STATUS_LABELS,
+)
+from app.domain.roles import Permission
+from app.extensions import db, htmx
+from app.imports.mapping import CanonicalField, ColumnMapping
+from app.imports.photos import PhotoLimits
+from app.imports.readers import ImportFileError, open_zip_safely, read_table
+from app.imports.values import csv_safe
+from app.models.base import utcnow
+from app.models.inventory import (
+    ApiKey,
+    ImportBatch,
+    ImportMode,
+    ImportStatus,
+    StockVehicle,
+    VehiclePhoto,
+    VehicleStatus,
+)
+from app.services import api_keys
+from app.services.inventory_import import change_status, mapping_to_dict, remember_mapping, remembered_mapping
+from app.services.inventory_jobs import COMMIT, DRY_RUN, dispatch
+from app.services.storage import StorageError, get_storage
+
+PAGE_SIZE = 25
+ISSUES_SHOWN = 200
+
+
+@bp.context_processor
+def _labels():
+    return {
+        "status_labels": STATUS_LABELS,
+        "condition_labels": CONDITION_LABELS,
+        "import_status_labels": IMPORT_STATUS_LABELS,
+        "mode_labels": MODE_LABELS,
+        "field_labels": FIELD_LABELS,
+    }
+
+
+def _fragment_wanted() -> bool:
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def _vary(response):
+    response = make_response(response)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def _go(endpoint: str, **values):
+    """Redirect after a write: ``HX-Redirect`` for HTMX (htmx ignores 3xx targets), 303 otherwise."""
+    url = url_for(endpoint, **values)
+    if htmx:
+        return "", 204, {"HX-Redirect": url}
+    return redirect(url, code=303)
+
+
+# --- stock list ------------------------------------------------------------------------------
+
+
+def _filtered(form: FilterForm):
+    stmt = select(StockVehicle)
+    if form.status.data:
+        stmt = stmt.where(StockVehicle.status == VehicleStatus(form.status.data))
+    if form.condition.data:
+        stmt = stmt.where(StockVehicle.condition == form.condition.data)
+    if form.q.data:
+        pattern = f"%{form.q.data.strip()}%"
+        stmt = stmt.where(or_(StockVehicle.make.ilike(pattern), StockVehicle.model.ilike(pattern)))
+    if form.year_from.data:
+        stmt = stmt.where(StockVehicle.model_year >= form.year_from.data)
+    if form.year_to.data:
+        stmt = stmt.where(StockVehicle.model_year <= form.year_to.data)
+    if form.price_min.data is not None:
+        stmt = stmt.where(StockVehicle.price >= form.price_min.data)
+    if form.price_max.data is not None:
+        stmt = stmt.where(StockVehicle.price <= form.price_max.data)
+    if form.min_days.data is not None:
+        stmt = stmt.where(StockVehicle.arrival_date <= utcnow().date() - timedelta(days=form.min_days.data))
+    return stmt
+
+
+@bp.route("/")
+@require_menu("inventory")
+def index():
+    """Stock list with filters and HTMX paging; the table alone for HTMX requests."""
+    form = FilterForm(request.args)
+    valid = form.validate()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    stmt = _filtered(form) if valid else select(StockVehicle)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    vehicles = db.session.scalars(
+        stmt.order_by(StockVehicle.arrival_date.desc(), StockVehicle.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    context = dict(
+        form=form, vehicles=vehicles, total=total, page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        args=args, today=utcnow().date(), status_form=StatusForm(),
+    )
+    template = "inventory/_table.html" if _fragment_wanted() else "inventory/index.html"
+    return _vary(render_template(template, **context))
+
+
+@bp.route("/bulk-status", methods=["POST"])
+@require_menu("inventory")
+@require(Permission.MANAGE_INVENTORY)
+def bulk_status():
+    """Set the status of every ticked vehicle (audit-logged per vehicle)."""
+    form = StatusForm()
+    ids = [int(v) for v in request.form.getlist("vehicle_ids") if v.isdigit()]
+    if not form.validate() or not ids:
+        flash(_("Tick at least one vehicle and choose a status."), "error")
+        return _go("inventory.index")
+    vehicles = db.session.scalars(select(StockVehicle).where(StockVehicle.id.in_(ids))).all()
+    if len(vehicles) != len(set(ids)):
+        abort(404)
+    changed = sum(change_status(db.session, v, VehicleStatus(form.status.data)) for v in vehicles)
+    db.session.commit()
+    flash(_("Status changed for %(count)d vehicles.", count=changed), "success")
+    return _go("inventory.index")
+
+
+@bp.route("/vehicles/<int:vehicle_id>")
+@require_menu("inventory")
+def vehicle(vehicle_id: int):
+    """One vehicle with its photos and status history stamps."""
+    obj = db.get_or_404(StockVehicle, vehicle_id)
+    form = StatusForm(status=obj.status.value)
+    return render_template("inventory/vehicle.html", vehicle=obj, form=form, today=utcnow().date())
+
+
+@bp.route("/vehicles/<int:vehicle_id>/status", methods=["POST"])
+@require_menu("inventory")
+@require(Permission.MANAGE_INVENTORY)
+def vehicle_status(vehicle_id: int):
+    """Change one vehicle's status."""
+    obj = db.get_or_404(StockVehicle, vehicle_id)
+    form = StatusForm()
+    if not form.validate():
+        return render_template("inventory/vehicle.html", vehicle=obj, form=form, today=utcnow().date()), 400
+    if change_status(db.session, obj, VehicleStatus(form.status.data)):
+        db.session.commit()
+        flash(_("Status changed to %(status)s.", status=STATUS_LABELS[obj.status]), "success")
+    return _go("inventory.vehicle", vehicle_id=obj.id)
+
+
+@bp.route("/photos/<int:photo_id>")
+@require_menu("inventory")
+def photo(photo_id: int):
+    """Serve a stored vehicle photo."""
+    obj = db.get_or_404(VehiclePhoto, photo_id)
+    try:
+        data = get_storage(current_app.config).read(obj.storage_key)
+    except StorageError:
+        abort(404)
+    response = Response(data, mimetype=obj.content_type)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- import ----------------------------------------------------------------------------------
+
+
+def _read_upload(storage_file) -> tuple[bytes, str]:
+    name = PurePosixPath((storage_file.filename or "upload").replace("\\", "/")).name[:255]
+    return storage_file.read(), name
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@require_menu("inventory")
+@require(Permission.MANAGE_INVENTORY)
+def import_upload():
+    """Step 1: upload the stock file (and photos); unreadable or hostile files are refused, nothing kept."""
+    form = UploadForm()
+    if form.validate_on_submit():
+        data, name = _read_upload(form.file.data)
+        photos, photos_name = (b"", "")
+        if form.photos.data and form.photos.data.filename:
+            photos, photos_name = _read_upload(form.photos.data)
+        table = None
+        try:
+            table = read_table(data, name, encoding=form.encoding.data or None)
+        except ImportFileError as exc:
+            form.file.errors.append(str(exc))
+        if photos:
+            try:
+                limits = PhotoLimits()
+                if len(photos) > limits.max_zip_bytes:
+                    raise ImportFileError(_("The photo ZIP is larger than the limit."))
+                open_zip_safely(photos, limits.zip, what="photo ZIP").close()
+            except ImportFileError as exc:
+                form.photos.errors.append(str(exc))
+        if table is None or form.photos.errors:
+            return render_template("inventory/import_upload.html", form=form), 400
+        storage = get_storage(current_app.config)
+        batch = ImportBatch(
+            user_id=current_user.id, source="file", file_name=name, file_format=table.format.value,
+            file_key=storage.save(data, area="imports", extension="bin"), encoding=table.encoding,
+            photos_name=photos_name, photos_key=storage.save(photos, area="imports", extension="zip") if photos else None,
+        )
+        db.session.add(batch)
+        db.session.flush()
+        db.session.commit()
+        return _go("inventory.import_mapping", batch_id=batch.id)
+    status = 400 if request.method == "POST" else 200
+    return render_template("inventory/import_upload.html", form=form), status
+
+
+def _batch_table(batch: ImportBatch):
+    data = get_storage(current_app.config).read(batch.file_key)
+    return read_table(data, batch.file_name, encoding=batch.encoding)
+
+
+def _editable(batch_id: int) -> ImportBatch:
+    batch = db.get_or_404(ImportBatch, batch_id)
+    if batch.file_key is None:
+        abort(404)
+    return batch
+
+
+@bp.route("/import/<int:batch_id>/mapping", methods=["GET", "POST"])
+@require_menu("inventory")
+@require(Permission.MANAGE_INVENTORY)
+def import_mapping(batch_id: int):
+    """Step 2: confirm which column feeds which field (suggested, remembered), then start the dry run."""
+    batch = _editable(batch_id)
+    if batch.status not in (ImportStatus.UPLOADED, ImportStatus.PREVIEWED, ImportStatus.FAILED):
+        return _go("inventory.import_batch", batch_id=batch.id)
+    table = _batch_table(batch)
+    header = list(table.header)
+    samples = [row.values for _, row in zip(range(3), table.rows(), strict=False)]
+    options = MappingOptionsForm()
+    suggested = remembered_mapping(db.session, header)
+    errors: dict[int, str] = {}
+    general: list[str] = []
+    if request.method == "POST":
+        chosen: dict[str, CanonicalField | None] = {}
+        used: dict[CanonicalField, int] = {}
+        valid_values = {value for value, _label in field_choices()}
+        for index, column in enumerate(header):
+            value = request.form.get(f"col-{index}", "")
+            if value not in valid_values:
+                errors[index] = _("Choose a field from the list.")
+                continue
+            target = CanonicalField(value) if value else None
+            if target is not None and target in used:
+                errors[index] = _("%(field)s is already fed by column %(column)s.", field=FIELD_LABELS[target],
+                                  column=header[used[target]])
+            elif target is not None:
+                used[target] = index
+            chosen[column] = target
+        mapping = ColumnMapping(columns=chosen, alternatives={})
+        if options.validate() and not errors:
+            missing = mapping.missing_required()
+            if missing:
+                general.append(_("Map a column to each of: %(fields)s.", fields=", ".join(
+                    str(_("VIN or stock number")) if m is CanonicalField.VIN else str(FIELD_LABELS[m]) for m in missing
+                )))
+            else:
+                if options.remember.data:
+                    remember_mapping(db.session, mapping)
+                batch.mapping = mapping_to_dict(mapping)
+                batch.mode = ImportMode(options.mode.data)
+                batch.status = ImportStatus.QUEUED
+                batch.phase = DRY_RUN
+                db.session.commit()
+                dispatch(batch, DRY_RUN, brand_id=g.dealer.brand_id)
+                return _go("inventory.import_batch", batch_id=batch.id)
+        suggested = mapping
+    elif batch.mapping:
+        options.mode.data = batch.mode.value
+    context = dict(batch=batch, header=header, samples=samples, mapping=suggested, options=options, errors=errors,
+                   general=general, choices=field_choices())
+    return render_template("inventory/import_mapping.html", **context), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/import/<int:batch_id>")
+@require_menu("inventory")
+def import_batch(batch_id: int):
+    """Step 3: the job's progress (HTMX polling) and then its report; the panel alone for HTMX requests."""
+    batch = db.get_or_404(ImportBatch, batch_id)
+    context = dict(batch=batch, issues=(batch.issues or [])[:ISSUES_SHOWN], form=ConfirmForm())
+    template = "inventory/_batch_panel.html" if _fragment_wanted() else "inventory/import_batch.html"
+    return _vary(render_template(template, **context))
+
+
+@bp.route("/import/<int:batch_id>/commit", methods=["POST"])
+@require_menu("inventory")
+@require(Permission.MANAGE_INVENTORY)
+def import_commit(batch_id: int):
+    """Step 4: save the previewed import (runs the same checks again against the current stock)."""
+    batch = _editable(batch_id)
+    if not ConfirmForm().validate() or batch.status is not ImportStatus.PREVIEWED:
+        flash(_("This import cannot be saved now; run the dry run first."), "error")
+        return _go("inventory.import_batch", batch_id=batch.id)
+    batch.status = ImportStatus.QUEUED
+    batch.phase = COMMIT
+    db.session.commit()
+    dispatch(batch, COMMIT, brand_id=g.dealer.brand_id)
+    return _go("inventory.import_batch", batch_id=batch.id)
+
+
+@bp.route("/import/<int:batch_id>/discard", methods=["POST"])
+@require_menu("inventory")
+@require(Permission.MANAGE_INVENTORY)
+def import_discard(batch_id: int):
+    """Drop an import that was not saved; its uploaded files are deleted, its report kept in the history."""
+    batch = _editable(batch_id)
+    if not ConfirmForm().validate() or batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.COMMITTED):
+        abort(400)
+    storage = get_storage(current_app.config)
+    for key in (batch.file_key, batch.photos_key):
+        if key:
+            storage.delete(key)
+    batch.file_key = batch.photos_key = None
+    batch.status = ImportStatus.DISCARDED
+    db.session.commit()
+    flash(_("The import was discarded; nothing was saved."), "info")
+    return _go("inventory.imports")
+
+
+@bp.route("/import/<int:batch_id>/errors.csv")
+@require_menu("inventory")
+def import_errors(batch_id: int):
+    """Every error and warning of an import as CSV; cells neutralised against spreadsheet formulas."""
+    batch = db.get_or_404(ImportBatch, batch_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("Row"), _("Column"), _("Value"), _("Reason"), _("Severity")])
+    for issue in batch.issues or []:
+        writer.writerow([csv_safe(issue["row"]), csv_safe(issue["column"]), csv_safe(issue["value"]),
+                         csv_safe(issue["reason"]), csv_safe(issue["severity"])])
+    filename = f"import-{batch.id}-errors.csv"
+    return Response(
+        "\ufeff" + out.getvalue(), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/imports")
+@require_menu("inventory")
+def imports():
+    """Import history with counts, errors and warnings per import."""
+    batches = db.session.scalars(select(ImportBatch).order_by(ImportBatch.created_at.desc()).limit(100)).all()
+    return render_template("inventory/imports.html", batches=batches)
+
+
+# --- API keys --------------------------------------------------------------------------------
+
+
+@bp.route("/api-keys", methods=["GET", "POST"])
+@require_menu("inventory")
+@require(Permission.MANAGE_DEALER_SETTINGS)
+def api_keys_page():
+    """The dealer's API keys; a new key is shown once, right after it is created."""
+    form = ApiKeyForm()
+    new_key = None
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            _key, new_key = api_keys.create_key(db.session, form.name.data, user_id=current_user.id)
+            db.session.commit()
+            form = ApiKeyForm(formdata=None)
+        else:
+            status = 400
+    keys = db.session.scalars(select(ApiKey).order_by(ApiKey.created_at.desc())).all()
+    return render_template("inventory/api_keys.html", form=form, keys=keys, new_key=new_key,
+                           revoke_form=ConfirmForm()), status
+
+
+@bp.route("/api-keys/<int:key_id>/revoke", methods=["POST"])
+@require_menu("inventory")
+@require(Permission.MANAGE_DEALER_SETTINGS)
+def revoke_api_key(key_id: int):
+    """Revoke a key: the next request with it gets 401."""
+    key = db.get_or_404(ApiKey, key_id)
+    if not ConfirmForm().validate():
+        abort(400)
+    if api_keys.revoke_key(db.session, key):
+        db.session.commit()
+        flash(_("The key %(name)s was revoked.", name=key.name), "success")
+    return _go("inventory.api_keys_page")
