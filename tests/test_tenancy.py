@@ -15,9 +15,32 @@ from tests.conftest import csrf_token
 # tenant (brand B / dealer B1). It runs inside an app context with ``all_tenants()``, so it may
 # create the row with a factory. Every new route parameter must be listed here: the walk fails
 # on an unknown one, so no route escapes it.
+def _other_customer(w) -> int:
+    from app.models.customers import Customer
+
+    customer = Customer(dealer_id=w.ids["b1"], full_name="Other tenant customer", email="other@example.com")
+    db.session.add(customer)
+    db.session.flush()
+    return customer.id
+
+
+def _other_preset(w) -> int:
+    from decimal import Decimal
+
+    from app.models.dealer_settings import PresetDiscount
+
+    preset = PresetDiscount(dealer_id=w.ids["b1"], name=f"Other {w.ids['b1']}", kind="amount", value=Decimal(100))
+    db.session.add(preset)
+    db.session.flush()
+    return preset.id
+
+
 OTHER_TENANT_PARAMS = {
     "dealer_slug": lambda w: w.slugs["b1"],
     "brand_slug": lambda w: w.slugs["brand_b"],
+    "customer_id": _other_customer,
+    "user_id": lambda w: w.ids["user_consultant_b1"],  # staff of dealer B1 only
+    "preset_id": _other_preset,
 }
 # Parameters of routes that are not tenant routes (public links, platform pages): any value.
 NEUTRAL_PARAMS = {

@@ -160,14 +160,15 @@ def add_event(session: Session, customer: Customer, kind: str, summary: str = ""
     return event
 
 
-def _stamp_consents(customer: Customer, data: CustomerInput, values: dict, now: datetime) -> None:
-    if values["marketing_consent"] and not customer.marketing_consent:
+def _stamp_consents(customer: Customer, data: CustomerInput, values: dict, now: datetime, *, was_consenting: bool, old_version: str) -> None:
+    """Time-stamp a newly given marketing consent and a newly accepted privacy notice version."""
+    if values["marketing_consent"] and not was_consenting:
         customer.marketing_consent_at = now
     elif not values["marketing_consent"]:
         customer.marketing_consent_at = None
-    if data.privacy_accepted and values["privacy_notice_version"] and (
-        customer.privacy_accepted_at is None or customer.privacy_notice_version != values["privacy_notice_version"]
-    ):
+    if not data.privacy_accepted:
+        customer.privacy_accepted_at = None
+    elif values["privacy_notice_version"] and (customer.privacy_accepted_at is None or old_version != values["privacy_notice_version"]):
         customer.privacy_accepted_at = now
 
 
@@ -192,7 +193,7 @@ def create_customer(
                 _l("A customer with this phone number already exists: %(name)s.", name=dupes[0].full_name), "phone"
             )
     customer = Customer(dealer_id=dealer.id, country=dealer.country, **values)
-    _stamp_consents(customer, data, values, utcnow())
+    _stamp_consents(customer, data, values, utcnow(), was_consenting=False, old_version="")
     session.add(customer)
     session.flush()
     add_event(session, customer, "created", values["full_name"], actor=actor)
@@ -209,7 +210,9 @@ def update_customer(session: Session, dealer: Dealer, customer: Customer, data: 
     """
     values = normalise_input(session, dealer, data)
     before, after = audit.changes(customer, EDITABLE, values)
-    _stamp_consents(customer, data, values, utcnow())
+    _stamp_consents(
+        customer, data, values, utcnow(), was_consenting=customer.marketing_consent, old_version=customer.privacy_notice_version
+    )
     for key, value in values.items():
         setattr(customer, key, value)
     if after:
