@@ -88,7 +88,6 @@ def test_htmx_form_error_is_422_fragment(client, login, world):
 
 def test_duplicate_email_refused_then_saved_anyway_then_merged(client, login, app, world):
     older = _make(app, world, full_name="최지호", email="jiho@example.kr", phone="010-5555-6666")
-    _make_note = None  # noqa: F841 - readability: the older record gets a note below
     with as_dealer(app, world):
         service.add_note(db.session, db.session.get(Customer, older), "First visit")
         db.session.commit()

@@ -195,11 +195,16 @@ class TaxRowForm(Form):
     rate = DecimalField(
         _l("Rate %"),
         places=None,
-        validators=[Optional(), NumberRange(min=0, max=100, message=_l("A tax rate must be between 0 and 100 %."))],
+        validators=[Optional(), NumberRange(min=0, max=100, message=_l("A tax rate must be between 0 and 100 percent."))],
     )
-    bases = MultiCheckboxField(_l("Applies to"), choices=TAX_BASE_CHOICES)
+    bases = MultiCheckboxField(_l("Applies to"))
     included_in_price = BooleanField(_l("Included in prices"))
     trade_in_credit = BooleanField(_l("Trade-in reduces the taxable amount"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Choices are set per instance: WTForms 3.3 deprecates tuple choices in field declarations.
+        self.bases.choices = TAX_BASE_CHOICES
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -232,7 +237,7 @@ class PresetDiscountForm(FlaskForm):
     """A preset additional discount."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    kind = RadioField(_l("Type"), choices=[("amount", _l("Amount")), ("percent", _l("Percentage"))], default="amount")
+    kind = RadioField(_l("Type"), default="amount")
     value = DecimalField(
         _l("Discount"), places=None, validators=[InputRequired(), NumberRange(min=0, message=_l("Must not be negative."))]
     )
@@ -242,6 +247,10 @@ class PresetDiscountForm(FlaskForm):
     valid_until = DateField(_l("Valid until"), validators=[Optional()])
     stackable = BooleanField(_l("Can be combined with brand promotions"))
     active = BooleanField(_l("Active"), default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [("amount", _l("Amount")), ("percent", _l("Percentage"))]
 
 
 class ApprovalSettingsForm(FlaskForm):
@@ -255,10 +264,12 @@ class ApprovalSettingsForm(FlaskForm):
     )
     minimum_gross = DecimalField(_l("Gross below this amount"), places=None, validators=[Optional()])
     approver_roles = MultiCheckboxField(
-        _l("Who approves"),
-        choices=[("dealer_principal", _l("Dealer principal")), ("sales_manager", _l("Sales manager"))],
-        validators=[DataRequired(message=_l("Choose at least one approver role."))],
+        _l("Who approves"), validators=[DataRequired(message=_l("Choose at least one approver role."))]
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.approver_roles.choices = [("dealer_principal", _l("Dealer principal")), ("sales_manager", _l("Sales manager"))]
 
 
 # --- reservation payment and delivery ---------------------------------------------------------------
@@ -308,10 +319,14 @@ WEEKDAY_CHOICES = [
 class SlotRowForm(Form):
     """A weekly delivery slot."""
 
-    weekday = SelectField(_l("Day"), coerce=int, choices=WEEKDAY_CHOICES)
+    weekday = SelectField(_l("Day"), coerce=int, default=0)
     start = TimeField(_l("From"), validators=[Optional()])
     end = TimeField(_l("To"), validators=[Optional()])
     capacity = IntegerField(_l("Cars"), validators=[Optional(), NumberRange(min=1, message=_l("At least 1."))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.weekday.choices = WEEKDAY_CHOICES
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
