@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from sqlalchemy import select
 
@@ -15,6 +17,9 @@ from tests.conftest import csrf_token
 # tenant (brand B / dealer B1). It runs inside an app context with ``all_tenants()``, so it may
 # create the row with a factory. Every new route parameter must be listed here: the walk fails
 # on an unknown one, so no route escapes it.
+_names = itertools.count(1)
+
+
 def _other_customer(w) -> int:
     from app.models.customers import Customer
 
@@ -29,7 +34,7 @@ def _other_preset(w) -> int:
 
     from app.models.dealer_settings import PresetDiscount
 
-    preset = PresetDiscount(dealer_id=w.ids["b1"], name=f"Other {w.ids['b1']}", kind="amount", value=Decimal(100))
+    preset = PresetDiscount(dealer_id=w.ids["b1"], name=f"Other {next(_names)}", kind="amount", value=Decimal(100))
     db.session.add(preset)
     db.session.flush()
     return preset.id

@@ -187,16 +187,25 @@ def preset_discounts():
     return render("dealer/settings/presets.html", presets=service.presets(db.session, g.dealer), today=utcnow().date())
 
 
-@bp.route("/settings/preset-discounts/new", methods=["GET", "POST"], defaults={"preset_id": None})
+@bp.route("/settings/preset-discounts/new", methods=["GET", "POST"])
+@require_menu("preset_discounts")
+def preset_discount_new():
+    """Create a preset additional discount."""
+    return _preset_form(None)
+
+
 @bp.route("/settings/preset-discounts/<int:preset_id>", methods=["GET", "POST"])
 @require_menu("preset_discounts")
-def preset_discount_edit(preset_id: int | None):
-    """Create or edit a preset additional discount."""
-    preset = None
-    if preset_id is not None:
-        preset = db.session.get(PresetDiscount, preset_id)
-        if preset is None:
-            abort(404)
+def preset_discount_edit(preset_id: int):
+    """Edit a preset additional discount."""
+    # The tenant listener limits get() to the current dealer: another dealer's preset is not found.
+    preset = db.session.get(PresetDiscount, preset_id)
+    if preset is None:
+        abort(404)
+    return _preset_form(preset)
+
+
+def _preset_form(preset: PresetDiscount | None):
     form = PresetDiscountForm()
     if request.method == "GET" and preset is not None:
         form.name.data = preset.name
