@@ -57,7 +57,11 @@ class Config:
 
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "25")) * 1024 * 1024
+    # Fernet key for secrets stored in fields (payment-provider keys). Development and tests derive a
+    # stable key from SECRET_KEY when unset (app.services.field_crypto); production requires it.
     FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
+    REQUIRE_FIELD_ENCRYPTION_KEY = False
+    CONSULTANT_INVITATION_MAX_AGE = int(os.environ.get("CONSULTANT_INVITATION_MAX_AGE", str(7 * 86400)))  # seconds
 
 
 class DevelopmentConfig(Config):
@@ -82,6 +86,7 @@ class ProductionConfig(Config):
     """Production: PostgreSQL, Redis, SMTP; refuses to start without a real SECRET_KEY and DATABASE_URL."""
 
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+    REQUIRE_FIELD_ENCRYPTION_KEY = True
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

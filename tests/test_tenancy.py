@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -86,6 +87,29 @@ def _other_api_key(w):
     return obj.id
 
 
+_names = itertools.count(1)
+
+
+def _other_customer(w) -> int:
+    from app.models.customers import Customer
+
+    customer = Customer(dealer_id=w.ids["b1"], full_name="Other tenant customer", email="other@example.com")
+    db.session.add(customer)
+    db.session.flush()
+    return customer.id
+
+
+def _other_preset(w) -> int:
+    from decimal import Decimal
+
+    from app.models.dealer_settings import PresetDiscount
+
+    preset = PresetDiscount(dealer_id=w.ids["b1"], name=f"Other {next(_names)}", kind="amount", value=Decimal(100))
+    db.session.add(preset)
+    db.session.flush()
+    return preset.id
+
+
 OTHER_TENANT_PARAMS = {
     "dealer_slug": lambda w: w.slugs["b1"],
     "brand_slug": lambda w: w.slugs["brand_b"],
@@ -112,6 +136,8 @@ OTHER_TENANT_PARAMS = {
     "photo_id": _other_photo,
     "batch_id": _other_batch,
     "key_id": _other_api_key,
+    "user_id": lambda w: w.ids["user_consultant_b1"],  # staff of dealer B1 only
+    "preset_id": _other_preset,
 }
 # Parameters of routes that are not tenant routes (public links, platform pages): any value.
 NEUTRAL_PARAMS = {

@@ -19,15 +19,30 @@ from app.models.catalog import (
     Warranty,
 )
 from app.models.customers import Customer, CustomerEvent
+from app.models.dealer_settings import (
+    ApprovalSettings,
+    ConsultantProfile,
+    DeliveryClosure,
+    DeliveryConfig,
+    DeliverySlotSetting,
+    FeeSetting,
+    ModelDeposit,
+    PresetDiscount,
+    PurchasingConditions,
+    ReservationSettings,
+    TaxSetting,
+)
 from app.models.inventory import ApiKey, IdempotencyRecord, ImportBatch, ImportColumnMapping, StockVehicle, VehiclePhoto
 from app.models.mail import OutboxAttachment, OutboxMessage
 from app.models.offers import Offer, OfferApproval, OfferNumberCounter, OfferRevision
 from app.models.promotions import Coupon, Promotion, PromotionBanner
 
 __all__ = [
-    "Accessory", "ApiKey", "AuditEvent", "Base", "Brand", "CatalogRelease", "Category", "Color", "ColorPairExclusion",
-    "Coupon", "Customer", "CustomerEvent", "Dealer", "ExpertReview", "Feature", "IdempotencyRecord", "ImportBatch",
-    "ImportColumnMapping", "Membership", "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision", "Option",
-    "OutboxAttachment", "OutboxMessage", "Promotion", "PromotionBanner", "StockVehicle", "Trim", "TrimColor", "User",
+    "Accessory", "ApiKey", "ApprovalSettings", "AuditEvent", "Base", "Brand", "CatalogRelease", "Category", "Color",
+    "ColorPairExclusion", "ConsultantProfile", "Coupon", "Customer", "CustomerEvent", "Dealer", "DeliveryClosure",
+    "DeliveryConfig", "DeliverySlotSetting", "ExpertReview", "Feature", "FeeSetting", "IdempotencyRecord", "ImportBatch",
+    "ImportColumnMapping", "Membership", "ModelDeposit", "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision",
+    "Option", "OutboxAttachment", "OutboxMessage", "PresetDiscount", "Promotion", "PromotionBanner",
+    "PurchasingConditions", "ReservationSettings", "StockVehicle", "TaxSetting", "Trim", "TrimColor", "User",
     "VehicleModel", "Video", "VehiclePhoto", "Warranty",
 ]

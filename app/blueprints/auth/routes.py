@@ -182,3 +182,28 @@ def _locale_form():
     form.locale.choices = [(code, language_name(code)) for code in available_locales()]
     form.next.data = request.full_path if request else "/"
     return {"locale_form": form}
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"], scope="invitation")
+def accept_invitation(token: str):
+    """Accept a dealership's invitation from a signed, expiring, single-use link by choosing a password."""
+    from app.blueprints.dealer.forms import AcceptInvitationForm
+    from app.services import consultants
+
+    with all_tenants():
+        try:
+            user, _dealer_id = consultants.verify_invitation_token(
+                db.session, token, current_app.config["SECRET_KEY"], current_app.config["CONSULTANT_INVITATION_MAX_AGE"]
+            )
+        except consultants.InvalidInvitation as exc:
+            flash(str(exc), "error")
+            return render_template("auth/invitation_invalid.html"), 400
+        form = AcceptInvitationForm()
+        if form.validate_on_submit():
+            consultants.accept_invitation(db.session, user, form.password.data)
+            db.session.commit()
+            logout_user()
+            flash(_("Welcome! Your password is set. Please sign in."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/accept_invitation.html", form=form, user=user), (400 if request.method == "POST" else 200)

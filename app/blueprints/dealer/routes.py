@@ -1,27 +1,83 @@
-"""Dealer views."""
+"""Dealer views: the dashboard, and helpers shared by the dealer pages."""
 
-from flask import abort, current_app, g, render_template
+from __future__ import annotations
+
+from flask import abort, current_app, g, make_response, render_template
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.access import require_menu
 from app.blueprints.dealer import bp
-from app.extensions import db
+from app.extensions import db, htmx
 from app.models.accounts import Membership
 from app.models.base import utcnow
+from app.models.customers import Customer
+from app.services import customers as customer_service
 from app.services.promotions import active_banners
 from app.services.storage import StorageError, get_storage
+
+
+def wants_fragment() -> bool:
+    """True for an HTMX request that swaps part of the page (not a boosted navigation or history restore)."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render(page: str, fragment: str | None = None, status: int = 200, **context):
+    """Render ``fragment`` for an HTMX swap, else ``page``; always ``Vary: HX-Request``."""
+    template = fragment if fragment and wants_fragment() else page
+    response = make_response(render_template(template, **context), status)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def invalid_status() -> int:
+    """Status for a form re-rendered with errors: 422 for HTMX (htmx swaps it), 400 for a full page."""
+    return 422 if htmx else 400
+
+
+def attach_error(form, exc, rows: dict[str, list] | None = None) -> None:
+    """Show a service error (``field``, optional ``group``/``row``) next to its input, else as a form error.
+
+    ``rows`` maps a group name to the sub-forms actually submitted (blank rows left out), so ``row``
+    indexes the same list the service saw.
+    """
+    target = form
+    if getattr(exc, "group", None) and rows and exc.group in rows and exc.row is not None:
+        target = rows[exc.group][exc.row]
+    name = getattr(exc, "field", None)
+    if name and name in target._fields:
+        field = target[name]
+    else:
+        field = next(iter(f for f in target if f.type not in ("CSRFTokenField", "HiddenField")), None)
+    if field is None:
+        form.form_errors.append(str(exc))
+        return
+    if not isinstance(field.errors, list):
+        field.errors = list(field.errors)
+    field.errors.append(str(exc))
 
 
 @bp.route("/")
 @require_menu("dashboard")
 def dashboard():
-    """The dealership's home: live brand banners, who works here and what waits."""
+    """The dealership's home: live brand banners, customers, consultants and who looks after how many customers."""
     staff_count = db.session.scalar(
         select(func.count()).select_from(Membership).where(Membership.dealer_id == g.dealer.id, Membership.active)
     )
+    customer_count = db.session.scalar(
+        select(func.count()).select_from(Customer).where(Customer.merged_into_id.is_(None), Customer.withdrawn_at.is_(None))
+    )
+    by_consultant = [(name or _("Unassigned"), count) for name, count in customer_service.counts_by_consultant(db.session, g.dealer)]
     now = utcnow()
-    return render_template("dealer/dashboard.html", dealer=g.dealer, staff_count=staff_count, now_utc=now,
-                           banners=active_banners(db.session, g.dealer, now))
+    return render_template(
+        "dealer/dashboard.html",
+        dealer=g.dealer,
+        staff_count=staff_count,
+        customer_count=customer_count,
+        by_consultant=by_consultant,
+        now_utc=now,
+        banners=active_banners(db.session, g.dealer, now),
+    )
 
 
 @bp.route("/banners/<int:banner_id>/image")

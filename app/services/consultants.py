@@ -1,0 +1,311 @@
+"""Sales consultants of one dealership: invitations, profiles, discount authority, deactivation.
+
+Invitation links are signed with ``itsdangerous`` (salt ``consultant-invitation``), expire after
+``CONSULTANT_INVITATION_MAX_AGE`` seconds and are single-use: the token carries a fingerprint of the
+user's password hash, which changes when the password is set.
+
+``Membership`` is not tenant-owned (it links a user to a brand, a dealer or the platform), so the
+queries on it here filter by ``dealer_id`` explicitly; ``ConsultantProfile`` is tenant-owned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.approval import DiscountAuthority
+from app.domain.roles import DEALER_ROLES, Role
+from app.models.accounts import Dealer, Membership, User
+from app.models.base import utcnow
+from app.models.customers import Customer
+from app.models.dealer_settings import ConsultantProfile
+from app.services import accounts, audit
+
+_INVITE_SALT = "consultant-invitation"
+
+
+class ConsultantError(ValueError):
+    """A consultant change refused; ``field`` names the form field the message belongs to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidInvitation(ConsultantError):
+    """An invitation link that is forged, expired or already used."""
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    """One row of the consultants page: the user, their membership here and their profile (maybe unsaved)."""
+
+    user: User
+    membership: Membership
+    profile: ConsultantProfile
+
+
+def memberships(session: Session, dealer: Dealer, *, active_only: bool = False) -> list[Membership]:
+    """Return the dealer's staff memberships, active first, then by name."""
+    query = select(Membership).join(User).where(Membership.dealer_id == dealer.id, Membership.role.in_(list(DEALER_ROLES)))
+    if active_only:
+        query = query.where(Membership.active.is_(True))
+    return list(session.scalars(query.order_by(Membership.active.desc(), User.name)))
+
+
+def profile_for(session: Session, dealer: Dealer, user_id: int) -> ConsultantProfile:
+    """Return the user's profile at ``dealer``; a new, unsaved one when none exists yet."""
+    profile = session.scalar(
+        select(ConsultantProfile).where(ConsultantProfile.dealer_id == dealer.id, ConsultantProfile.user_id == user_id)
+    )
+    return profile or ConsultantProfile(dealer_id=dealer.id, user_id=user_id, languages=[])
+
+
+def staff(session: Session, dealer: Dealer) -> list[StaffMember]:
+    """Return every staff member of the dealer with membership and profile."""
+    return [StaffMember(m.user, m, profile_for(session, dealer, m.user_id)) for m in memberships(session, dealer)]
+
+
+def staff_member(session: Session, dealer: Dealer, user_id: int) -> StaffMember | None:
+    """Return the staff member ``user_id`` of ``dealer`` (active or not), or None when not on its staff."""
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.dealer_id == dealer.id, Membership.user_id == user_id, Membership.role.in_(list(DEALER_ROLES))
+        )
+    )
+    if membership is None:
+        return None
+    return StaffMember(membership.user, membership, profile_for(session, dealer, user_id))
+
+
+def discount_authority_for(user: User, dealer: Dealer, session: Session | None = None) -> DiscountAuthority:
+    """Return ``user``'s discount authority at ``dealer`` (no profile or inactive → no authority).
+
+    Read by the offer workflow together with ``dealer_settings.approval_policy_for``. ``session``
+    defaults to the dealer's own session; run it inside the dealer's tenant scope.
+    """
+    session = session or Session.object_session(dealer)
+    member = staff_member(session, dealer, user.id)
+    if member is None or not member.membership.active or member.profile.id is None:
+        return DiscountAuthority()
+    return DiscountAuthority(member.profile.discount_max_amount, member.profile.discount_max_percent)
+
+
+def assignable_roles(actor_role: Role | str) -> list[Role]:
+    """Return the roles ``actor_role`` may give: a principal any dealer role, a sales manager up to manager."""
+    if Role(actor_role) is Role.DEALER_PRINCIPAL:
+        return [Role.SALES_CONSULTANT, Role.SALES_MANAGER, Role.DEALER_PRINCIPAL]
+    return [Role.SALES_CONSULTANT, Role.SALES_MANAGER]
+
+
+def _check_authority(amount: Decimal | None, percent: Decimal | None) -> None:
+    if amount is not None and amount < 0:
+        raise ConsultantError(_l("The discount authority amount must not be negative."), "discount_max_amount")
+    if percent is not None and not 0 <= percent <= 100:
+        raise ConsultantError(_l("The discount authority percent must be between 0 and 100."), "discount_max_percent")
+
+
+def invite(
+    session: Session,
+    dealer: Dealer,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    actor_role: Role | str,
+    languages: list[str] | None = None,
+    discount_max_amount: Decimal | None = None,
+    discount_max_percent: Decimal | None = None,
+) -> StaffMember:
+    """Add a staff member to ``dealer`` (a new user without password, or an existing user) and return them.
+
+    Raises ``ConsultantError`` (field ``email``) when the address already works here, (``role``) when the
+    actor may not give ``role``, or a discount authority error. The caller mails the invitation link.
+    """
+    if role not in assignable_roles(actor_role):
+        raise ConsultantError(_l("You cannot give this role."), "role")
+    _check_authority(discount_max_amount, discount_max_percent)
+    user = accounts.find_user_by_email(session, email)
+    if user is not None:
+        existing = staff_member(session, dealer, user.id)
+        if existing is not None and existing.membership.active:
+            raise ConsultantError(_l("This person already works at this dealership."), "email")
+        if any(m.active and m.dealer_id is None for m in user.memberships):
+            # Corporate or platform accounts stay separate from dealer staff.
+            raise ConsultantError(_l("This e-mail belongs to a brand or platform account; use another address."), "email")
+    else:
+        user = accounts.create_user(session, email=email, name=name, preferred_locale=dealer.locale)
+    membership = accounts.grant(session, user, role, dealer=dealer)
+    profile = profile_for(session, dealer, user.id)
+    profile.languages = list(languages or [])
+    profile.discount_max_amount = discount_max_amount
+    profile.discount_max_percent = discount_max_percent
+    profile.invited_at = utcnow()
+    session.add(profile)
+    session.flush()
+    audit.record(
+        session,
+        "consultant.invite",
+        user,
+        after={"email": user.email, "role": role.value, "amount": discount_max_amount, "percent": discount_max_percent},
+    )
+    return StaffMember(user, membership, profile)
+
+
+def _fingerprint(user: User) -> str:
+    return hashlib.sha256(f"invite:{user.id}:{user.password_hash}".encode()).hexdigest()[:16]
+
+
+def make_invitation_token(user: User, dealer: Dealer, secret_key: str) -> str:
+    """Return a signed invitation token for ``user`` at ``dealer``."""
+    return URLSafeTimedSerializer(secret_key, salt=_INVITE_SALT).dumps({"uid": user.id, "did": dealer.id, "fp": _fingerprint(user)})
+
+
+def verify_invitation_token(session: Session, token: str, secret_key: str, max_age: int) -> tuple[User, int]:
+    """Return ``(user, dealer_id)`` of a valid invitation.
+
+    Raises ``InvalidInvitation`` when the token is forged, older than ``max_age`` seconds, already used
+    (a password was set since), or the user or membership is inactive. Call inside ``all_tenants()``:
+    the invitee is not signed in, so there is no tenant yet.
+    """
+    serializer = URLSafeTimedSerializer(secret_key, salt=_INVITE_SALT)
+    try:
+        data = serializer.loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise InvalidInvitation(_l("This invitation has expired. Ask your dealership for a new one.")) from exc
+    except BadSignature as exc:
+        raise InvalidInvitation(_l("This invitation link is not valid.")) from exc
+    user = session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    if user is None or not user.active or data.get("fp") != _fingerprint(user):
+        raise InvalidInvitation(_l("This invitation has already been used or is not valid."))
+    if not any(m.active and m.dealer_id == data.get("did") for m in user.memberships):
+        raise InvalidInvitation(_l("This invitation has been withdrawn."))
+    return user, data["did"]
+
+
+def accept_invitation(session: Session, user: User, password: str) -> None:
+    """Set the invited user's password (which voids the link) and audit it."""
+    user.set_password(password)
+    audit.record(session, "consultant.accept_invitation", user)
+    session.flush()
+
+
+def update_staff(
+    session: Session,
+    dealer: Dealer,
+    member: StaffMember,
+    *,
+    actor: User,
+    actor_role: Role | str,
+    name: str,
+    role: Role,
+    languages: list[str],
+    discount_max_amount: Decimal | None,
+    discount_max_percent: Decimal | None,
+    photo_key: str | None = None,
+) -> StaffMember:
+    """Change a staff member's name, role, languages, discount authority and (when given) photo key.
+
+    Raises ``ConsultantError`` (field ``role``) when the actor may not give the role, when a sales manager
+    edits a principal, or when the last active principal would lose the role; or an authority error.
+    """
+    allowed = assignable_roles(actor_role)
+    if role not in allowed or member.membership.role not in allowed:
+        raise ConsultantError(_l("You cannot give this role."), "role")
+    if member.membership.role is Role.DEALER_PRINCIPAL and role is not Role.DEALER_PRINCIPAL:
+        principals = [m for m in memberships(session, dealer, active_only=True) if m.role is Role.DEALER_PRINCIPAL]
+        if len(principals) <= 1:
+            raise ConsultantError(_l("The dealership needs at least one active principal."), "role")
+    _check_authority(discount_max_amount, discount_max_percent)
+    profile = member.profile
+    old = {
+        "name": member.user.name,
+        "role": member.membership.role.value,
+        "languages": ",".join(profile.languages or []),
+        "amount": profile.discount_max_amount,
+        "percent": profile.discount_max_percent,
+        "photo": profile.photo_key,
+    }
+    member.user.name = name.strip()
+    member.membership.role = role
+    profile.languages = list(languages)
+    profile.discount_max_amount = discount_max_amount
+    profile.discount_max_percent = discount_max_percent
+    if photo_key is not None:
+        profile.photo_key = photo_key
+    session.add(profile)
+    session.flush()
+    new = {
+        "name": member.user.name,
+        "role": role.value,
+        "languages": ",".join(profile.languages),
+        "amount": profile.discount_max_amount,
+        "percent": profile.discount_max_percent,
+        "photo": profile.photo_key,
+    }
+    before = {k: v for k, v in old.items() if new[k] != v}
+    after = {k: new[k] for k in before}
+    if after:
+        audit.record(session, "consultant.update", member.user, before=before, after=after)
+    return member
+
+
+def open_customers(session: Session, dealer: Dealer, user_id: int) -> list[Customer]:
+    """Return the live customers assigned to ``user_id`` at ``dealer``."""
+    return list(
+        session.scalars(
+            select(Customer).where(
+                Customer.dealer_id == dealer.id,
+                Customer.assigned_consultant_id == user_id,
+                Customer.merged_into_id.is_(None),
+                Customer.withdrawn_at.is_(None),
+            )
+        )
+    )
+
+
+def deactivate(
+    session: Session, dealer: Dealer, member: StaffMember, *, actor: User, reassign_to_id: int | None
+) -> int:
+    """Deactivate a staff member here, keeping their history, and reassign their open customers.
+
+    Returns the number of customers reassigned. Raises ``ConsultantError`` (field ``reassign_to``) when
+    customers are open and ``reassign_to_id`` is not another active staff member, or (field ``user``) for
+    the actor themselves or the last active principal.
+    """
+    if member.user.id == actor.id:
+        raise ConsultantError(_l("You cannot deactivate yourself."), "user")
+    if not member.membership.active:
+        raise ConsultantError(_l("This person is already inactive."), "user")
+    active = memberships(session, dealer, active_only=True)
+    if member.membership.role is Role.DEALER_PRINCIPAL and sum(m.role is Role.DEALER_PRINCIPAL for m in active) <= 1:
+        raise ConsultantError(_l("The dealership needs at least one active principal."), "user")
+    customers = open_customers(session, dealer, member.user.id)
+    target_ids = {m.user_id for m in active if m.user_id != member.user.id}
+    if customers and reassign_to_id not in target_ids:
+        raise ConsultantError(_l("Choose an active colleague to take over the open customers."), "reassign_to")
+    from app.services.customers import add_event  # local: customers imports nothing from here, keep it one-way
+
+    target = session.get(User, reassign_to_id) if customers else None
+    for customer in customers:
+        customer.assigned_consultant_id = reassign_to_id
+        add_event(session, customer, "reassigned", f"{member.user.name} → {target.name}", actor=actor)
+    member.membership.active = False
+    session.flush()
+    audit.record(
+        session, "consultant.deactivate", member.user, after={"reassigned": len(customers), "reassign_to": reassign_to_id}
+    )
+    return len(customers)
+
+
+def reactivate(session: Session, dealer: Dealer, member: StaffMember) -> None:
+    """Make an inactive staff member active again."""
+    member.membership.active = True
+    session.flush()
+    audit.record(session, "consultant.reactivate", member.user)
