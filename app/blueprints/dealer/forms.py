@@ -96,7 +96,7 @@ class _AuthorityMixin:
         _l("Discount authority: amount"), places=None, validators=[Optional(), _nonneg()]
     )
     discount_max_percent = DecimalField(
-        _l("Discount authority: % of price"),
+        _l("Discount authority: percent of price"),
         places=None,
         validators=[Optional(), NumberRange(min=0, max=100, message=_l("Enter a percentage between 0 and 100."))],
     )
@@ -258,7 +258,7 @@ class ApprovalSettingsForm(FlaskForm):
 
     threshold_amount = DecimalField(_l("Discount above this amount"), places=None, validators=[Optional(), _nonneg()])
     threshold_percent = DecimalField(
-        _l("Discount above this % of the price"),
+        _l("Discount above this percent of the price"),
         places=None,
         validators=[Optional(), NumberRange(min=0, max=100, message=_l("Enter a percentage between 0 and 100."))],
     )
