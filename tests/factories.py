@@ -71,9 +71,11 @@ class World:
 
 
 def build_world() -> World:
-    """Brand A (KRW) with dealers A1 (E2E) and A2 (O2O); brand B (THB) with dealer B1; users per role."""
+    """Brand A (en, KRW, Seoul) with dealers A1 (E2E) and A2 (O2O); brand B (th, THB) with dealer B1; users per role."""
     w = World()
-    brand_a = brand(name="Brand A")
+    # Brand A speaks English so that assertions on UI text read naturally; it still sells in KRW
+    # from Seoul (currency and time zone are what the tenant tests exercise).
+    brand_a = brand(name="Brand A", default_locale="en")
     brand_b = brand(name="Brand B", country="TH", default_locale="th", currency="THB", timezone="Asia/Bangkok")
     a1 = dealer(brand_a, name="Dealer A1")
     a2 = dealer(brand_a, name="Dealer A2", business_model=BusinessModel.O2O)

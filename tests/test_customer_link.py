@@ -76,8 +76,14 @@ def test_decline_with_reason(app, client, world, sent_offer):
     assert offer.state is OfferState.DECLINED and offer.decline_reason == "Found a better price"
 
 
+def _english(client) -> None:
+    """Pick English in this browser session (beats the offer's Korean)."""
+    client.post("/locale", data={"locale": "en", "next": "/login", "csrf_token": csrf_token(client)})
+
+
 def test_tampered_revoked_and_foreign_links(app, client, world, sent_offer):
     offer_id, token = sent_offer
+    _english(client)
     assert client.get(f"/o/{token[:-2]}xx").status_code == 404
     assert client.get("/o/garbage").status_code == 404
     with app.app_context(), scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
@@ -100,6 +106,7 @@ def test_expired_offer_cannot_be_accepted(app, client, world):
         db.session.commit()
         token = svc.make_link_token(offer, app.config["SECRET_KEY"])
         offer_id = offer.id
+    _english(client)
     page = client.get(f"/o/{token}")  # today is past 2026-06-16 in Seoul: expired lazily on read
     assert page.status_code == 200 and "expired" in page.get_data(as_text=True)
     assert _offer(app, world, offer_id).state is OfferState.EXPIRED
