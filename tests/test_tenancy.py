@@ -16,7 +16,6 @@ from tests.conftest import csrf_token
 from tests.corporate import factories as cf
 
 
-
 # Parameter name → a callable ``(world) -> value`` giving a slug or id that belongs to ANOTHER
 # tenant (brand B / dealer B1). It runs inside an app context with ``all_tenants()``, so it may
 # create the row with a factory. Every new route parameter must be listed here: the walk fails

@@ -390,6 +390,13 @@ class SearchForm(FlaskForm):
 
 
 class PriceImportForm(FlaskForm):
-    """Upload a price list."""
+    """Upload a price list (CSV or XLSX); the encoding matters for CSV files that are not UTF-8."""
 
     file = FileField(_l("Price list (CSV or XLSX)"))
+    encoding = SelectField(_l("Text encoding (CSV)"), validators=[Optional()])
+
+
+class PriceImportConfirmForm(FlaskForm):
+    """Apply a previewed price list: the signed token names the stored file, never the preview itself."""
+
+    token = HiddenField(validators=[DataRequired()])
