@@ -30,6 +30,7 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.models.base import utcnow
 from app.models.catalog import (
     Accessory,
     Category,
@@ -44,7 +45,6 @@ from app.models.catalog import (
     Video,
     Warranty,
 )
-from app.models.base import utcnow
 from app.models.promotions import Coupon, Promotion, PromotionBanner
 from app.services import catalog as catalog_service
 from app.services import promotions as promotion_service
