@@ -82,7 +82,7 @@ _GAS16 = {"powertrain": "Smartstream G1.6", "drivetrain": "FWD", "transmission":
 _GAS20 = {"powertrain": "Smartstream G2.0", "drivetrain": "FWD", "transmission": "8AT", "fuel_type": "gasoline"}
 _T16 = {"powertrain": "Smartstream G1.6 T-GDi", "drivetrain": "FWD", "transmission": "8AT", "fuel_type": "gasoline"}
 _T25 = {"powertrain": "Smartstream G2.5 T-GDi", "drivetrain": "FWD", "transmission": "8DCT", "fuel_type": "gasoline"}
-_EV = {"powertrain": "84 kWh, 168 kW motor", "drivetrain": "RWD", "transmission": "Reduction gear", "fuel_type": "electric"}
+_EV = {"powertrain": "84 kWh, 168 kW motor", "drivetrain": "RWD", "transmission": "Reduction gear", "fuel_type": "ev"}
 
 # (model, code, name, ko name, MSRP KRW, specs, key specs, level 0=base 1=mid 2=top)
 KR_TRIMS = [
@@ -117,10 +117,10 @@ KR_EXTERIOR = [
     ("XT5", "Digital Teal Green Pearl", {"ko": "디지털 틸 그린 펄", "zh_Hans": "数字蓝绿珍珠漆", "ru": "Бирюзовый перламутр"}, "pearl", "#2f6f6a", D("0")),
 ]
 KR_INTERIOR = [
-    ("NNB", "Black One-tone", {"ko": "블랙 모노톤", "zh_Hans": "黑色单色", "ru": "Чёрный"}, "", "#202020", D("0")),
-    ("LGR", "Gray Two-tone", {"ko": "그레이 투톤", "zh_Hans": "灰色双色", "ru": "Серый двухцветный"}, "", "#8b8f94", D("0")),
-    ("SBG", "Sand Beige", {"ko": "샌드 베이지", "zh_Hans": "沙米色", "ru": "Песочный бежевый"}, "", "#cdb891", D("150000")),
-    ("DTL", "Dark Teal", {"ko": "다크 틸", "zh_Hans": "深蓝绿", "ru": "Тёмный бирюзовый"}, "", "#24434a", D("0")),
+    ("NNB", "Black One-tone", {"ko": "블랙 모노톤", "zh_Hans": "黑色单色", "ru": "Чёрный"}, "leather", "#202020", D("0")),
+    ("LGR", "Gray Two-tone", {"ko": "그레이 투톤", "zh_Hans": "灰色双色", "ru": "Серый двухцветный"}, "leather", "#8b8f94", D("0")),
+    ("SBG", "Sand Beige", {"ko": "샌드 베이지", "zh_Hans": "沙米色", "ru": "Песочный бежевый"}, "leather", "#cdb891", D("150000")),
+    ("DTL", "Dark Teal", {"ko": "다크 틸", "zh_Hans": "深蓝绿", "ru": "Тёмный бирюзовый"}, "leatherette", "#24434a", D("0")),
 ]
 # Exterior codes per model (gaps: not every model has every paint), and which paints need a top trim.
 KR_MODEL_PAINTS = {
@@ -223,7 +223,7 @@ TH_MODELS = [
      {"en": "Electric crossover, 72.6 kWh battery.", "th": "ครอสโอเวอร์ไฟฟ้า แบตเตอรี่ 72.6 kWh"}),
 ]
 _TH15 = {"powertrain": "Smartstream G1.5", "drivetrain": "FWD", "transmission": "IVT", "fuel_type": "gasoline"}
-_THEV = {"powertrain": "72.6 kWh", "drivetrain": "RWD", "transmission": "Reduction gear", "fuel_type": "electric"}
+_THEV = {"powertrain": "72.6 kWh", "drivetrain": "RWD", "transmission": "Reduction gear", "fuel_type": "ev"}
 TH_TRIMS = [
     ("SU2", "SU2-15-SMART", "1.5 Smart", "1.5 สมาร์ท", D("799000"), _TH15, {"Power": "115 PS"}, 0),
     ("SU2", "SU2-15-PREM", "1.5 Premium", "1.5 พรีเมียม", D("869000"), _TH15, {"Power": "115 PS"}, 1),
@@ -240,9 +240,9 @@ TH_EXTERIOR = [
     ("TH-GTG", "Gravity Gold Matte", {"th": "กราวิตี้ โกลด์ แมท"}, "matte", "#8a7a55", D("15000")),
 ]
 TH_INTERIOR = [
-    ("TH-NNB", "Black", {"th": "ดำ"}, "", "#202020", D("0")),
-    ("TH-LGR", "Gray", {"th": "เทา"}, "", "#8b8f94", D("0")),
-    ("TH-DTL", "Dark Teal", {"th": "ดาร์กทีล"}, "", "#24434a", D("0")),
+    ("TH-NNB", "Black", {"th": "ดำ"}, "leatherette", "#202020", D("0")),
+    ("TH-LGR", "Gray", {"th": "เทา"}, "leatherette", "#8b8f94", D("0")),
+    ("TH-DTL", "Dark Teal", {"th": "ดาร์กทีล"}, "leatherette", "#24434a", D("0")),
 ]
 TH_MODEL_PAINTS = {"SU2": ["TH-A2B", "TH-W6H", "TH-R2T"], "KS": ["TH-A2B", "TH-W6H", "TH-R2T"],
                    "NE1-TH": ["TH-A2B", "TH-W6H", "TH-GTG"]}

@@ -53,7 +53,7 @@ KIND_ALIASES: dict[str, str] = {
     "트림": "trim", "옵션": "option", "패키지": "package", "액세서리": "accessory",
 }
 # What each kind's code may look like (the catalog's form rules), and its column length.
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 CODE_LENGTH = {"trim": 40, "option": 30, "package": 30, "accessory": 40}
 NAME_LENGTH = 200
 _LIST_SPLIT = re.compile(r"[,;\s]+")
@@ -220,7 +220,7 @@ def parse_price_list(table: ImportTable, currency: str) -> tuple[list[PriceRow],
             row_errors.append(RowError(source.number, columns["code"], "", _("The code is missing.")))
         elif code is not None and kind is not None and (len(code) > CODE_LENGTH[kind] or not _CODE.match(code)):
             row_errors.append(RowError(source.number, columns["code"], code, _(
-                "Codes have at most %(count)s letters, digits, dots, dashes or slashes.", count=CODE_LENGTH[kind])))
+                "Codes have at most %(count)s letters, digits, dots, dashes or underscores.", count=CODE_LENGTH[kind])))
         price = _money(source, columns["price"], currency, row_errors, positive=kind == "trim")
         if price is None and not any(e.column == columns["price"] for e in row_errors):
             row_errors.append(RowError(source.number, columns["price"], "", _("The price is missing.")))

@@ -79,3 +79,25 @@ def test_demo_catalog_is_published_realistic_and_idempotent(app, runner):
             thai = catalog_service.published_catalog(db.session).snapshot
             assert {m["code"] for m in thai["models"]} == {"SU2", "KS", "NE1-TH"}
             assert thai["models"][0]["name_i18n"]["th"] == "ครีต้า"
+
+
+def test_demo_rows_fit_the_corporate_forms(app, runner):
+    """Every demo value a select offers must be one of its choices, or editing the row in the UI would fail."""
+    from app.blueprints.corporate import forms as f
+    from app.models.catalog import Color, Option, Trim
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.test_request_context(), all_tenants():
+        trim_form, color_form, option_form = f.TrimForm(meta={"csrf": False}), f.ColorForm(meta={"csrf": False}), \
+            f.OptionForm(meta={"csrf": False})
+
+        def values(field):
+            return {c[0] for c in field.iter_choices()}
+
+        for trim in db.session.scalars(select(Trim)):
+            assert trim.fuel_type in values(trim_form.fuel_type), trim.code
+            assert trim.drivetrain in values(trim_form.drivetrain), trim.code
+        for color in db.session.scalars(select(Color)):
+            assert color.paint_type in values(color_form.paint_type), color.code
+            assert color.kind in values(color_form.kind), color.code
+        assert {o.kind for o in db.session.scalars(select(Option))} <= values(option_form.kind)

@@ -48,7 +48,7 @@ def test_good_rows_are_typed_exactly():
     ("car,T1,,,,100,", "type", "Unknown type: use trim, option, package or accessory."),
     (",T1,,,,100,", "type", "Say what the row is: trim, option, package or accessory."),
     ("trim,,,,,100,", "code", "The code is missing."),
-    ("trim,bad code,,,,100,", "code", "Codes have at most 40 letters, digits, dots, dashes or slashes."),
+    ("trim,bad code,,,,100,", "code", "Codes have at most 40 letters, digits, dots, dashes or underscores."),
     ("trim,T1,,A B,,100,", "model", "A trim belongs to one model: give one model code."),
     ("option,O1,,,,100,5", "labour", "Only accessories have a labour charge."),
     ("accessory,P1,,,T1,100,", "trims", "Only options and packages list the trims they fit."),
