@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.domain.roles import DEALER_ROLES, Role
 from app.models.accounts import Dealer, Membership, User
 from app.services import accounts, audit
-from app.tenancy import all_tenants
+from app.tenancy import TenantNotSet, all_tenants, current_scope
 
 INVITE_SALT = "dealer-invite"
 INVITE_MAX_AGE = 7 * 24 * 3600  # seconds: a week to accept
@@ -109,9 +109,18 @@ def verify_invite_token(session: Session, token: str, secret_key: str, max_age: 
 
 
 def staff_query():
-    """Return a SELECT of dealer-staff memberships of the brand in scope (Dealer is brand-scoped)."""
+    """Return a SELECT of dealer-staff memberships of the brand in scope; raises ``TenantNotSet`` without a brand.
+
+    Membership is not brand-scoped, and the tenancy listener only adds its criteria when a scoped
+    entity is selected at the top level, so ``select(Dealer.id)`` inside ``in_()`` was NOT limited
+    to the brand (every brand's staff leaked). The brand is therefore named explicitly here.
+    """
+    scope = current_scope()
+    if scope is None or scope.brand_id is None:
+        raise TenantNotSet("Staff of a brand need a brand scope")
     return select(Membership).where(
-        Membership.dealer_id.in_(select(Dealer.id)), Membership.role.in_(list(DEALER_ROLES))
+        Membership.dealer_id.in_(select(Dealer.id).where(Dealer.brand_id == scope.brand_id)),
+        Membership.role.in_(list(DEALER_ROLES)),
     )
 
 

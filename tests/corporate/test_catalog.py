@@ -230,3 +230,14 @@ def test_hero_image_upload_rejects_bad_files(client, corp, world, make, read):
     assert ok.status_code == 302
     key = read(lambda: db.session.scalar(select(VehicleModel.hero_image_key)))
     assert client.get(f"{base}/uploads/{key}").headers["Content-Type"] == "image/jpeg"
+
+
+def test_money_fields_use_the_brand_currency_minor_unit(client, corp, world, make, read):
+    base, token = corp
+    trim_id = make(cf.trim, world.ids["brand_a"], msrp=Decimal("34040000"))
+    form = client.get(f"{base}/catalog/trims/{trim_id}").get_data(as_text=True)
+    assert 'value="34040000"' in form and "34040000.00" not in form  # KRW has no decimals
+    bad = client.post(f"{base}/catalog/trims/{trim_id}/price", data={"csrf_token": token, "price": "34040000.5"},
+                      headers={"HX-Request": "true"})
+    assert bad.status_code == 422 and "KRW amounts are whole numbers." in bad.get_data(as_text=True)
+    assert read(lambda: db.session.get(Trim, trim_id).msrp) == Decimal("34040000")

@@ -133,3 +133,20 @@ def test_membership_withdrawal_erases_personal_data_everywhere(app, client, corp
     again = client.post(f"{base}/customers/{customer_id}/withdraw", data={"csrf_token": token, "confirm": "WITHDRAW"},
                         follow_redirects=True)
     assert "already withdrawn" in again.get_data(as_text=True)
+
+
+def test_consultants_of_other_brands_never_show(client, corp, world, read):
+    """Regression: the staff list and the dashboard counted every brand's dealer staff."""
+    base, token = corp
+    page = client.get(f"{base}/consultants/").get_data(as_text=True)
+    assert "consultant_a1" in page and "principal_a1" in page
+    assert "consultant_b1" not in page and "principal_b1" not in page
+    other = read(lambda: db.session.scalar(
+        select(Membership.id).where(Membership.user_id == world.ids["user_consultant_b1"])))
+    assert client.post(f"{base}/consultants/{other}/deactivate", data={"csrf_token": token}).status_code == 404
+    assert read(lambda: db.session.get(Membership, other).active) is True
+    brand_a_staff = read(lambda: db.session.scalar(select(func.count()).select_from(Membership).join(
+        Dealer, Dealer.id == Membership.dealer_id).where(Dealer.brand_id == world.ids["brand_a"],
+                                                         Membership.active.is_(True))))
+    dashboard = client.get(f"{base}/").get_data(as_text=True)
+    assert f'<span class="value">{brand_a_staff}</span>Dealer staff' in dashboard

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -21,7 +24,36 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
 
+from app.domain.money import minor_units, round_money
+from app.i18n import tenant_currency
+
 LOCALES = ("en", "ko", "ru", "th", "zh_Hans")
+
+
+class MoneyField(DecimalField):
+    """An amount in the brand's currency: shown at its minor unit (KRW 0, THB 2 places) and refused with more."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("places", None)
+        super().__init__(*args, **kwargs)
+
+    def _value(self) -> str:
+        currency = tenant_currency()
+        if not self.raw_data and isinstance(self.data, Decimal) and currency:
+            return str(round_money(self.data, currency))
+        return super()._value()
+
+    def post_validate(self, form, validation_stopped) -> None:
+        """Refuse an amount with more decimals than the currency has (a KRW price of 19,990,000.5)."""
+        currency = tenant_currency()
+        if validation_stopped or not isinstance(self.data, Decimal) or not currency:
+            return
+        if round_money(self.data, currency) != self.data:
+            places = minor_units(currency)
+            raise ValidationError(
+                gettext("%(currency)s amounts are whole numbers.", currency=currency) if places == 0
+                else gettext("%(currency)s amounts have at most %(places)s decimal places.", currency=currency,
+                             places=places))
 CODE = Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", message=_l("Use letters, digits, dot, dash or underscore."))
 MONEY = [DataRequired(), NumberRange(min=0, message=_l("Must be 0 or more."))]
 
@@ -108,7 +140,7 @@ class TrimForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40), CODE])
     name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
     model_id = SelectField(_l("Model"), coerce=coerce_id, validators=[DataRequired()])
-    msrp = DecimalField(_l("MSRP"), validators=MONEY)
+    msrp = MoneyField(_l("MSRP"), validators=MONEY)
     powertrain = StringField(_l("Powertrain"), validators=[Optional(), Length(max=80)])
     drivetrain = SelectField(_l("Drivetrain"), choices=opts(("FWD", "FWD"), ("RWD", "RWD"), ("AWD", "AWD"), ("4WD", "4WD")))
     transmission = StringField(_l("Transmission"), validators=[Optional(), Length(max=40)])
@@ -144,7 +176,7 @@ class ColorForm(FlaskForm):
     swatch_hex = StringField(_l("Swatch"), default="#888888",
                              validators=[DataRequired(), Regexp(r"^#[0-9A-Fa-f]{6}$", message=_l("Use #RRGGBB."))],
                              render_kw={"type": "color"})
-    surcharge = DecimalField(_l("Default surcharge"), default=0, validators=MONEY)
+    surcharge = MoneyField(_l("Default surcharge"), default=0, validators=MONEY)
 
 
 add_translations(ColorForm, "name", _l("Name"))
@@ -171,7 +203,7 @@ class OptionForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=30), CODE])
     name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=opts(("single", _l("Single option")), ("package", _l("Package"))))
-    price = DecimalField(_l("Price"), validators=MONEY)
+    price = MoneyField(_l("Price"), validators=MONEY)
     trim_ids = SelectMultipleField(_l("Trims (none = every trim)"), coerce=coerce_id)
     requires_ids = SelectMultipleField(_l("Requires"), coerce=coerce_id)
     excludes_ids = SelectMultipleField(_l("Excludes"), coerce=coerce_id)
@@ -187,8 +219,8 @@ class AccessoryForm(FlaskForm):
 
     part_number = StringField(_l("Part number"), validators=[DataRequired(), Length(max=40), CODE])
     name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
-    price = DecimalField(_l("Price"), validators=MONEY)
-    labour = DecimalField(_l("Fitting labour"), default=0, validators=MONEY)
+    price = MoneyField(_l("Price"), validators=MONEY)
+    labour = MoneyField(_l("Fitting labour"), default=0, validators=MONEY)
     model_ids = SelectMultipleField(_l("Fits models"), coerce=coerce_id)
 
 
@@ -242,7 +274,7 @@ add_translations(ExpertReviewForm, "quote", _l("Quote"), textarea=True)
 class PriceForm(FlaskForm):
     """Inline edit of one price."""
 
-    price = DecimalField(_l("Price"), validators=MONEY)
+    price = MoneyField(_l("Price"), validators=MONEY)
 
 
 class ColorExclusionForm(FlaskForm):
@@ -286,14 +318,14 @@ class PromotionForm(FlaskForm):
     )
     scope = SelectField(_l("Scope"), choices=opts(("item", _l("Items (models, trims, options, accessories)")),
                                               ("order", _l("Whole offer"))))
-    amount = DecimalField(_l("Discount amount"), validators=[Optional()])
+    amount = MoneyField(_l("Discount amount"), validators=[Optional()])
     percent = DecimalField(_l("Discount percent"), validators=[Optional()])
     apr = DecimalField(_l("Subvented APR (%)"), validators=[Optional()])
     apr_term_min = IntegerField(_l("From term (months)"), validators=[Optional(), NumberRange(min=1, max=120)])
     apr_term_max = IntegerField(_l("To term (months)"), validators=[Optional(), NumberRange(min=1, max=120)])
     accessory_code = SelectField(_l("Free accessory"), validators=[Optional()])
-    benefit_value = DecimalField(_l("Estimated customer benefit"), validators=[Optional()])
-    min_order_amount = DecimalField(_l("Minimum offer amount"), validators=[Optional()])
+    benefit_value = MoneyField(_l("Estimated customer benefit"), validators=[Optional()])
+    min_order_amount = MoneyField(_l("Minimum offer amount"), validators=[Optional()])
     target_models = SelectMultipleField(_l("Target models"))
     target_trims = SelectMultipleField(_l("Target trims"))
     target_options = SelectMultipleField(_l("Target options"))
@@ -306,7 +338,7 @@ class PromotionForm(FlaskForm):
     priority = IntegerField(_l("Priority (higher wins)"), default=0, validators=[Optional()])
     exclusive = BooleanField(_l("Exclusive (not stackable)"))
     budget_max_count = IntegerField(_l("Budget: maximum uses"), validators=[Optional(), NumberRange(min=1)])
-    budget_max_amount = DecimalField(_l("Budget: maximum amount"), validators=[Optional()])
+    budget_max_amount = MoneyField(_l("Budget: maximum amount"), validators=[Optional()])
     coupons = TextAreaField(_l("Coupon codes (one per line, “CODE” or “CODE,uses”; uses 0 = unlimited)"),
                             validators=[Optional(), Length(max=20000)])
 
@@ -390,6 +422,13 @@ class SearchForm(FlaskForm):
 
 
 class PriceImportForm(FlaskForm):
-    """Upload a price list."""
+    """Upload a price list (CSV or XLSX); the encoding matters for CSV files that are not UTF-8."""
 
     file = FileField(_l("Price list (CSV or XLSX)"))
+    encoding = SelectField(_l("Text encoding (CSV)"), validators=[Optional()])
+
+
+class PriceImportConfirmForm(FlaskForm):
+    """Apply a previewed price list: the signed token names the stored file, never the preview itself."""
+
+    token = HiddenField(validators=[DataRequired()])

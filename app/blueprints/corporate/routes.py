@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from app.access import require
 from app.blueprints.corporate import bp
 from app.blueprints.corporate.forms import LOCALES
-from app.domain.roles import CORPORATE_ROLES, DEALER_ROLES, Permission
+from app.domain.roles import CORPORATE_ROLES, Permission
 from app.extensions import db
 from app.models.accounts import Dealer, Membership
 from app.models.base import utcnow
@@ -18,6 +18,7 @@ from app.models.catalog import VehicleModel
 from app.models.customers import Customer
 from app.models.promotions import PromotionBanner
 from app.services import catalog as catalog_service
+from app.services import dealers as dealer_service
 from app.services import promotions as promotion_service
 from app.services.storage import StorageError, get_storage
 
@@ -53,10 +54,7 @@ def dashboard():
     banners = db.session.scalars(select(PromotionBanner).where(PromotionBanner.active.is_(True))).all()
     live_banners = [b for b in banners if promotion_service.banner_is_live(b, g.brand.timezone, now)]
     consultants = db.session.scalar(
-        select(func.count()).select_from(Membership).where(
-            Membership.dealer_id.in_(select(Dealer.id)), Membership.active.is_(True),
-            Membership.role.in_(list(DEALER_ROLES)))
-    )
+        select(func.count()).select_from(dealer_service.staff_query().where(Membership.active.is_(True)).subquery()))
     counts = {
         "dealers": sum(1 for d in dealers if d.active),
         "models": release.model_count if release else 0,
