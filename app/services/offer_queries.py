@@ -89,3 +89,27 @@ def approval_queue(session: Session) -> list[Offer]:
 def pending_approval_count(session: Session) -> int:
     """Return how many offers wait for approval (the dashboard badge)."""
     return session.scalar(select(func.count()).select_from(Offer).where(Offer.state == OfferState.PENDING_APPROVAL)) or 0
+
+
+def offers_of_person(session: Session, customer: Customer) -> list[Offer]:
+    """Return the offers made to this person at every dealer in scope, newest first.
+
+    A person is one ``Customer`` row per dealer; rows of the same brand with the same e-mail or
+    phone (E.164) are the same person. Withdrawn customers match only their own row (their old
+    details are gone). In a corporate scope the tenant listener limits this to the brand's dealers.
+    """
+    same_person = [Customer.id == customer.id]
+    if not customer.is_withdrawn:
+        if customer.email:
+            same_person.append(Customer.email == customer.email)
+        if customer.phone_e164:
+            same_person.append(Customer.phone_e164 == customer.phone_e164)
+    ids = select(Customer.id).where(or_(*same_person))
+    return list(
+        session.scalars(
+            select(Offer)
+            .where(Offer.customer_id.in_(ids))
+            .options(joinedload(Offer.customer), joinedload(Offer.consultant))
+            .order_by(Offer.created_at.desc())
+        )
+    )

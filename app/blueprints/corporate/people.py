@@ -10,6 +10,7 @@ from app.access import require
 from app.blueprints.corporate import bp
 from app.blueprints.corporate import forms as f
 from app.blueprints.corporate.common import form_error_status, get_or_404, render
+from app.blueprints.offers.routes import STATE_LABELS
 from app.domain.contact import phone_search_key
 from app.domain.roles import BusinessModel, Permission
 from app.extensions import db
@@ -17,7 +18,7 @@ from app.i18n import available_locales, language_name
 from app.models.accounts import Dealer, Membership, User
 from app.models.customers import Customer
 from app.services import dealers as dealer_service
-from app.services import withdrawal
+from app.services import offer_queries, withdrawal
 from app.services.mail import MailSettings, send_mail
 
 PAGE_SIZE = 50
@@ -184,7 +185,13 @@ def customer_detail(customer_id: int):
     """A customer with their dealer and timeline."""
     customer = get_or_404(Customer, customer_id)
     dealer = db.session.get(Dealer, customer.dealer_id)
-    return render("corporate/people/customer.html", customer=customer, dealer=dealer, action_form=f.ActionForm())
+    offers = offer_queries.offers_of_person(db.session, customer)
+    dealers = {d.id: d for d in db.session.scalars(db.select(Dealer))}
+    return render(
+        "corporate/people/customer.html", customer=customer, dealer=dealer, offers=offers, dealers=dealers,
+        state_labels=STATE_LABELS,
+        action_form=f.ActionForm(),
+    )
 
 
 @bp.route("/customers/<int:customer_id>/withdraw", methods=["POST"])
