@@ -23,6 +23,7 @@ cached in-process by release id (``catalog_data``); only a cold cache reads the 
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -33,7 +34,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.approval import ApprovalPolicy, ApprovalResult, ApproverRole, DiscountAuthority
@@ -313,25 +314,33 @@ def clear_catalog_cache() -> None:
         _CATALOG_CACHE.clear()
 
 
+@functools.cache
+def _context_statement():
+    """Build the dealer-context statement once (constructing it cost more than running it)."""
+    latest_release = (
+        select(func.max(CatalogRelease.id)).where(CatalogRelease.brand_id == Dealer.brand_id).correlate(Dealer).scalar_subquery()
+    )
+    return (
+        select(ApprovalSettings, ConsultantProfile, latest_release, StockRow, FeeSetting, TaxSetting)
+        .select_from(Dealer)
+        .outerjoin(ApprovalSettings, ApprovalSettings.dealer_id == Dealer.id)
+        .outerjoin(ConsultantProfile, and_(ConsultantProfile.dealer_id == Dealer.id,
+                                           ConsultantProfile.user_id == bindparam("user_id")))
+        .outerjoin(StockRow, and_(StockRow.dealer_id == Dealer.id, StockRow.id == bindparam("stock_id")))
+        .outerjoin(FeeSetting, FeeSetting.dealer_id == Dealer.id)
+        .outerjoin(TaxSetting, TaxSetting.dealer_id == Dealer.id)
+        .where(Dealer.id == bindparam("dealer_id"))
+    )
+
+
 def load_context(session: Session, dealer: Dealer, user_id: int, stock_id: int | None) -> DealerContext:
     """Read approval settings, the consultant's profile, the latest release id, the stock car and the fee/tax rows.
 
     One statement: outer joins from the dealer row (rows = fees × taxes, deduplicated here). Every
     joined entity gets the tenant criteria in its ON clause from ``app.tenancy``.
     """
-    latest_release = (
-        select(func.max(CatalogRelease.id)).where(CatalogRelease.brand_id == Dealer.brand_id).correlate(Dealer).scalar_subquery()
-    )
-    rows = session.execute(
-        select(ApprovalSettings, ConsultantProfile, latest_release, StockRow, FeeSetting, TaxSetting)
-        .select_from(Dealer)
-        .outerjoin(ApprovalSettings, ApprovalSettings.dealer_id == Dealer.id)
-        .outerjoin(ConsultantProfile, and_(ConsultantProfile.dealer_id == Dealer.id, ConsultantProfile.user_id == user_id))
-        .outerjoin(StockRow, and_(StockRow.dealer_id == Dealer.id, StockRow.id == (stock_id or 0)))
-        .outerjoin(FeeSetting, FeeSetting.dealer_id == Dealer.id)
-        .outerjoin(TaxSetting, TaxSetting.dealer_id == Dealer.id)
-        .where(Dealer.id == dealer.id)
-    ).all()
+    rows = session.execute(_context_statement(), {"dealer_id": dealer.id, "user_id": user_id,
+                                                  "stock_id": stock_id or 0}).all()
     fees: dict[int, FeeSetting] = {}
     taxes: dict[int, TaxSetting] = {}
     first = rows[0] if rows else (None,) * 6

@@ -7,6 +7,7 @@ domain's lifecycle functions with the brand's time zone. Services flush; views c
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -248,6 +249,16 @@ def set_banner_active(session: Session, row: PromotionBanner, active: bool) -> P
 # --- what the offer builder prices with -------------------------------------------------------------
 
 
+@functools.cache
+def _pricing_statement():
+    return (
+        select(Promotion)
+        .options(joinedload(Promotion.dealers), joinedload(Promotion.coupons))
+        .where(Promotion.published.is_(True), Promotion.withdrawn.is_(False))
+        .order_by(Promotion.priority.desc(), Promotion.id)
+    )
+
+
 def promotions_for_pricing(
     session: Session, brand: Brand, now_utc: datetime, coupon_codes: tuple[str, ...] = ()
 ) -> tuple[tuple[rules.Promotion, ...], dict[int, tuple[int, int]]]:
@@ -260,12 +271,7 @@ def promotions_for_pricing(
     pass the domain checks are left out (they cannot be priced).
     """
     entered = {code.strip().upper() for code in coupon_codes if code.strip()}
-    rows = session.scalars(
-        select(Promotion)
-        .options(joinedload(Promotion.dealers), joinedload(Promotion.coupons))
-        .where(Promotion.published.is_(True), Promotion.withdrawn.is_(False))
-        .order_by(Promotion.priority.desc(), Promotion.id)
-    ).unique().all()
+    rows = session.scalars(_pricing_statement()).unique().all()
     result: list[rules.Promotion] = []
     terms: dict[int, tuple[int, int]] = {}
     for row in rows:
