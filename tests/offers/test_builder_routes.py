@@ -31,7 +31,7 @@ def count_sql():
     statements: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK")):
             statements.append(statement)
 
     event.listen(Engine, "before_cursor_execute", record)
