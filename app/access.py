@@ -15,6 +15,7 @@ from functools import wraps
 from flask import Blueprint, Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.domain.roles import (
     CORPORATE_ROLES,
@@ -66,7 +67,10 @@ def _set_actor() -> None:
 def resolve_dealer(slug: str) -> None:
     """Make the dealer with ``slug`` the tenant of this request, or abort 404 for non-members."""
     with all_tenants():
-        dealer = db.session.scalar(select(Dealer).where(Dealer.slug == slug, Dealer.active.is_(True)))
+        # The brand is read on every dealer request: load it with the dealer (one query, not two).
+        dealer = db.session.scalar(
+            select(Dealer).options(joinedload(Dealer.brand)).where(Dealer.slug == slug, Dealer.active.is_(True))
+        )
         membership = None
         if dealer is not None:
             membership = db.session.scalar(
@@ -194,6 +198,19 @@ def navigation() -> list[dict]:
     return [{"group": group, "menus": menus} for group, menus in groups.items()]
 
 
+class _Lazy:
+    """A truth value computed on first use (``{% if is_platform_admin %}``), then remembered."""
+
+    def __init__(self, compute: Callable[[], bool]) -> None:
+        self._compute = compute
+        self._value: bool | None = None
+
+    def __bool__(self) -> bool:
+        if self._value is None:
+            self._value = bool(self._compute())
+        return self._value
+
+
 def init_app(app: Flask) -> None:
     """Wire Flask-Login, the audit actor and the scope teardown."""
     login_manager.user_loader(_load_user)
@@ -210,7 +227,8 @@ def init_app(app: Flask) -> None:
             "current_dealer": g.get("dealer"),
             "current_brand": g.get("brand"),
             "current_role": g.get("role"),
-            "is_platform_admin": is_platform_admin(current_user),
+            # Lazy: evaluated (one query on the memberships) only by templates that ask.
+            "is_platform_admin": _Lazy(lambda: is_platform_admin(current_user)),
             "Permission": Permission,
             "can": lambda permission: has_permission(g.get("role"), permission),
         }

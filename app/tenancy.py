@@ -121,16 +121,26 @@ def _touches(state: ORMExecuteState) -> tuple[bool, bool]:
     return tenant, brand
 
 
-def _scoped_tables() -> tuple[set[str], set[str]]:
+_TABLES_CACHE: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+
+
+def _scoped_tables() -> tuple[frozenset[str], frozenset[str]]:
     from app.models.base import Base  # local import: models import this module
 
+    # Walking every mapper cost ~0.7 ms on every statement. All models are imported (app.models)
+    # before the first query, so the answer is computed once per process.
+    cached = _TABLES_CACHE.get(0)
+    if cached is not None:
+        return cached
     tenant, brand = set(), set()
     for mapper in Base.registry.mappers:
         if issubclass(mapper.class_, TenantScoped):
             tenant.update(t.name for t in mapper.tables)
         if issubclass(mapper.class_, BrandScoped):
             brand.update(t.name for t in mapper.tables)
-    return tenant, brand
+    result = (frozenset(tenant), frozenset(brand))
+    _TABLES_CACHE[0] = result
+    return result
 
 
 def _limit_to_scope(state: ORMExecuteState) -> None:

@@ -35,6 +35,7 @@ from app.models.dealer_settings import (
 from app.models.inventory import ApiKey, IdempotencyRecord, ImportBatch, ImportColumnMapping, StockVehicle, VehiclePhoto
 from app.models.mail import OutboxAttachment, OutboxMessage
 from app.models.offers import Offer, OfferApproval, OfferNumberCounter, OfferRevision
+from app.models.partner_banks import PartnerBank
 from app.models.promotions import Coupon, Promotion, PromotionBanner
 
 __all__ = [
@@ -42,7 +43,7 @@ __all__ = [
     "ColorPairExclusion", "ConsultantProfile", "Coupon", "Customer", "CustomerEvent", "Dealer", "DeliveryClosure",
     "DeliveryConfig", "DeliverySlotSetting", "ExpertReview", "Feature", "FeeSetting", "IdempotencyRecord", "ImportBatch",
     "ImportColumnMapping", "Membership", "ModelDeposit", "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision",
-    "Option", "OutboxAttachment", "OutboxMessage", "PresetDiscount", "Promotion", "PromotionBanner",
+    "Option", "OutboxAttachment", "OutboxMessage", "PartnerBank", "PresetDiscount", "Promotion", "PromotionBanner",
     "PurchasingConditions", "ReservationSettings", "StockVehicle", "TaxSetting", "Trim", "TrimColor", "User",
     "VehicleModel", "Video", "VehiclePhoto", "Warranty",
 ]

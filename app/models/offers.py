@@ -40,6 +40,8 @@ class Offer(TenantScoped, TimestampMixin, Base):
     __tablename__ = "offer"
     __table_args__ = (
         UniqueConstraint("dealer_id", "number"),
+        # A re-submitted builder form (double tap, dropped connection) must not create a second offer.
+        UniqueConstraint("dealer_id", "idempotency_key"),
         Index("ix_offer_dealer_state", "dealer_id", "state"),
         Index("ix_offer_dealer_consultant", "dealer_id", "consultant_id"),
         Index("ix_offer_dealer_created", "dealer_id", "created_at"),

@@ -7,13 +7,14 @@ domain's lifecycle functions with the brand's time zone. Services flush; views c
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.domain import promotions as rules
 from app.models.accounts import Brand, Dealer
@@ -243,3 +244,56 @@ def set_banner_active(session: Session, row: PromotionBanner, active: bool) -> P
         row.active = active
         session.flush()
     return row
+
+
+# --- what the offer builder prices with -------------------------------------------------------------
+
+
+@functools.cache
+def _pricing_statement():
+    return (
+        select(Promotion)
+        .options(joinedload(Promotion.dealers), joinedload(Promotion.coupons))
+        .where(Promotion.published.is_(True), Promotion.withdrawn.is_(False))
+        .order_by(Promotion.priority.desc(), Promotion.id)
+    )
+
+
+def promotions_for_pricing(
+    session: Session, brand: Brand, now_utc: datetime, coupon_codes: tuple[str, ...] = ()
+) -> tuple[tuple[rules.Promotion, ...], dict[int, tuple[int, int]]]:
+    """Return the brand's promotions to hand the pricing engine, and the APR-subvention terms by promotion id.
+
+    Candidates: every published, not withdrawn promotion that is ACTIVE at ``now_utc`` (brand time
+    zone), plus any published one carrying an entered coupon code whatever its status — so the engine
+    can say *why* that coupon does not apply (expired, used up…). One query: dealers and coupons
+    are joined in. APR terms default to 1–120 months when a bound is not set. Rows that no longer
+    pass the domain checks are left out (they cannot be priced).
+    """
+    entered = {code.strip().upper() for code in coupon_codes if code.strip()}
+    rows = session.scalars(_pricing_statement()).unique().all()
+    result: list[rules.Promotion] = []
+    terms: dict[int, tuple[int, int]] = {}
+    for row in rows:
+        try:
+            promo = to_domain(row, brand.timezone)
+        except PromotionInvalid:
+            continue
+        has_entered = any(c.code.upper() in entered for c in row.coupons)
+        if not has_entered and rules.lifecycle_status(promo, now_utc) is not rules.PromotionStatus.ACTIVE:
+            continue
+        result.append(promo)
+        if promo.kind is rules.PromotionKind.APR_SUBVENTION:
+            terms[row.id] = (row.apr_term_min or 1, row.apr_term_max or 120)
+    return tuple(result), terms
+
+
+def coupon_brand_id(session: Session, code: str) -> int | None:
+    """Return the brand id owning coupon ``code`` (any brand), or None when no brand has it.
+
+    Deliberately cross-tenant (``all_tenants``): the builder tells a consultant that a code belongs
+    to ANOTHER brand instead of calling it unknown; only the owning brand's id is read, nothing else.
+    """
+    return session.scalar(
+        select(Coupon.brand_id).where(Coupon.code == code.strip().upper()).execution_options(all_tenants=True).limit(1)
+    )

@@ -176,12 +176,28 @@ def set_locale():
     return redirect(_safe_next(form.next.data) or url_for("auth.home"))
 
 
-@bp.app_context_processor
-def _locale_form():
+def _build_locale_form() -> LocaleForm:
     form = LocaleForm(formdata=None)
     form.locale.choices = [(code, language_name(code)) for code in available_locales()]
     form.next.data = request.full_path if request else "/"
-    return {"locale_form": form}
+    return form
+
+
+class _LazyForm:
+    """Build the language form only when a template touches it (full pages do; HTMX fragments don't)."""
+
+    def __init__(self) -> None:
+        self._form: LocaleForm | None = None
+
+    def __getattr__(self, name: str):
+        if self._form is None:
+            self._form = _build_locale_form()
+        return getattr(self._form, name)
+
+
+@bp.app_context_processor
+def _locale_form():
+    return {"locale_form": _LazyForm()}
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from flask import abort, current_app, g, make_response, render_template
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.access import require_menu
 from app.blueprints.dealer import bp
+from app.domain.roles import Permission, has_permission, menu_available
 from app.extensions import db, htmx
 from app.models.accounts import Membership
 from app.models.base import utcnow
 from app.models.customers import Customer
 from app.services import customers as customer_service
+from app.services import offer_queries
 from app.services.promotions import active_banners
 from app.services.storage import StorageError, get_storage
 
@@ -69,8 +72,17 @@ def dashboard():
     )
     by_consultant = [(name or _("Unassigned"), count) for name, count in customer_service.counts_by_consultant(db.session, g.dealer)]
     now = utcnow()
+    offer_counts = waiting = None
+    if menu_available("offers", g.dealer.business_model) and has_permission(g.role, Permission.BUILD_OFFERS):
+        # Consultants see their own pipeline; the principal and sales managers see the dealership's.
+        own = None if has_permission(g.role, Permission.APPROVE_OFFERS) else current_user.id
+        offer_counts = offer_queries.counts_by_state(db.session, own)
+        if has_permission(g.role, Permission.APPROVE_OFFERS):
+            waiting = offer_queries.pending_approval_count(db.session)
     return render_template(
         "dealer/dashboard.html",
+        offer_counts=offer_counts,
+        waiting=waiting,
         dealer=g.dealer,
         staff_count=staff_count,
         customer_count=customer_count,

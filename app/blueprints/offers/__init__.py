@@ -4,4 +4,4 @@ from app.access import tenant_blueprint
 
 bp = tenant_blueprint("offers", __name__, kind="dealer", url_prefix="/offers")
 
-from app.blueprints.offers import routes  # noqa: E402,F401
+from app.blueprints.offers import builder, routes  # noqa: E402,F401
