@@ -27,7 +27,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from config import Config
@@ -363,3 +363,24 @@ class DeliverySettingsForm(FlaskForm):
     lead_time_days = IntegerField(_l("Lead time (days)"), validators=[InputRequired(), _nonneg()])
     slots = _rows(SlotRowForm, 1)
     closures = _rows(ClosureRowForm, 1)
+
+
+# --- vehicle display -------------------------------------------------------------------------------
+
+
+class DisplayToggleForm(FlaskForm):
+    """Show (``1``) or hide (``0``) a model, trim or color online."""
+
+    shown = HiddenField(validators=[AnyOf(["1", "0"])])
+
+
+class DisplayMoveForm(FlaskForm):
+    """Move a shown model one place up or down in the display order."""
+
+    direction = HiddenField(validators=[AnyOf(["up", "down"])])
+
+
+class TrimPriceForm(FlaskForm):
+    """The dealer's selling price of one trim; empty = sell at MSRP."""
+
+    price = DecimalField(_l("Selling price"), validators=[Optional()])
