@@ -5,12 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.domain.dealer_pricing import PriceProblem, PriceRange, effective_price, price_problem
 from app.extensions import db
 from app.models.audit import AuditEvent
-from app.models.catalog import Trim
+from app.models.catalog import CatalogRelease, Trim
 from app.models.dealer_settings import DealerDisplayTrim
 from app.services import vehicle_display as svc
 from app.services.catalog import publish_catalog
@@ -313,3 +313,36 @@ def test_corporate_trim_form_sets_the_dealer_price_range(client, login, catalog,
     with as_dealer(app, catalog) as dealer:
         (lr,) = [t for m in svc.display_settings(db.session, dealer).models for t in m.trims if t.code == "IQ5-LR"]
         assert lr.price_range == PriceRange(D("53000000.00"), D("54000000.00"))
+
+
+def test_demo_seed_displays_the_published_catalog_idempotently(app, runner):
+    from app.models.accounts import Brand, Dealer
+    from app.models.dealer_settings import DealerDisplayModel
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context(), all_tenants():
+        brand = db.session.scalar(select(Brand).where(Brand.slug == "hyundai-kr"))
+        if db.session.scalar(select(CatalogRelease.id).where(CatalogRelease.brand_id == brand.id)) is None:
+            # No catalog demo on this branch: publish a small catalog so the seed has something to show.
+            trim = cf.trim(brand.id, msrp=D(46_000_000), dealer_price_min=D(44_000_000), dealer_price_max=D(47_000_000))
+            _publish(brand.id)
+            db.session.commit()
+            expected_price = {trim.code: D(45_540_000)}  # 46,000,000 × 0.99 = 45,540,000 (already a 10,000 step)
+        else:
+            expected_price = {}
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context(), all_tenants():
+        first = db.session.scalar(select(func.count()).select_from(DealerDisplayModel))
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context(), all_tenants():
+        assert db.session.scalar(select(func.count()).select_from(DealerDisplayModel)) == first
+        dealers = {d.slug: d for d in db.session.scalars(select(Dealer))}
+    for slug in ("seoul-gangnam", "busan-haeundae"):
+        with app.app_context(), scoped(dealer_id=dealers[slug].id, brand_id=dealers[slug].brand_id):
+            dealer = db.session.get(Dealer, dealers[slug].id)
+            settings = svc.display_settings(db.session, dealer)
+            assert settings.models and all(m.shown for m in settings.models)
+            prices = {t.code: t.price for m in settings.models for t in m.trims}
+            if slug == "seoul-gangnam":
+                for code, price in expected_price.items():
+                    assert prices[code] == price
