@@ -320,8 +320,9 @@ class SlotRowForm(Form):
     """A weekly delivery slot."""
 
     weekday = SelectField(_l("Day"), coerce=int, default=0)
-    start = TimeField(_l("From"), validators=[Optional()])
-    end = TimeField(_l("To"), validators=[Optional()])
+    # Not "From"/"To": those msgids are translated as e-mail sender/recipient in the catalogs.
+    start = TimeField(_l("Start time"), validators=[Optional()])
+    end = TimeField(_l("End time"), validators=[Optional()])
     capacity = IntegerField(_l("Cars"), validators=[Optional(), NumberRange(min=1, message=_l("At least 1."))])
 
     def __init__(self, *args, **kwargs):
