@@ -152,7 +152,8 @@ class PurchasingConditionsForm(FlaskForm):
         _l("Offers are valid for (days)"),
         validators=[InputRequired(), NumberRange(min=1, max=365, message=_l("Enter between 1 and 365 days."))],
     )
-    required_documents = TextAreaField(_l("Required documents (one per line)"), validators=[Optional(), Length(max=4000)])
+    required_documents = TextAreaField(_l("Required documents (one per line)"), validators=[Optional(), Length(max=4000)],
+                                       render_kw={"rows": 5})
     payment_methods = MultiCheckboxField(_l("Accepted payment methods"), choices=[])
 
 
