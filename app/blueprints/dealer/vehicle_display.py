@@ -10,7 +10,6 @@ normally and redirect back to the model's card.
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.access import require_menu
@@ -30,7 +29,6 @@ def _page(status: int = 200, price_errors: dict | None = None, price_values: dic
         "dealer/settings/_vehicle_display.html",
         status=status,
         catalog=catalog,
-        locale=str(get_locale() or g.dealer.locale),
         toggle_form=DisplayToggleForm(formdata=None),
         move_form=DisplayMoveForm(formdata=None),
         price_errors=price_errors or {},
