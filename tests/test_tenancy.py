@@ -110,6 +110,19 @@ def _other_preset(w) -> int:
     return preset.id
 
 
+def _b_published(w) -> dict:
+    """Publish a model with a trim and a color for brand B; return their codes (not in brand A's catalog)."""
+    from app.services.catalog import publish_catalog
+
+    brand = w.ids["brand_b"]
+    trim = cf.trim(brand, msrp=Decimal("900000.00"), dealer_price_min=Decimal("800000.00"))
+    paint = cf.color(brand)
+    cf.offer_color(trim, paint)
+    with scoped(brand_id=brand):
+        publish_catalog(db.session, user_id=None)
+    return {"model_code": trim.model.code, "trim_code": trim.code, "color_code": paint.code}
+
+
 OTHER_TENANT_PARAMS = {
     "dealer_slug": lambda w: w.slugs["b1"],
     "brand_slug": lambda w: w.slugs["brand_b"],
@@ -138,6 +151,10 @@ OTHER_TENANT_PARAMS = {
     "key_id": _other_api_key,
     "user_id": lambda w: w.ids["user_consultant_b1"],  # staff of dealer B1 only
     "preset_id": _other_preset,
+    # Vehicle display addresses published catalog rows by code: codes published by brand B only.
+    "model_code": lambda w: _b_published(w)["model_code"],
+    "trim_code": lambda w: _b_published(w)["trim_code"],
+    "color_code": lambda w: _b_published(w)["color_code"],
 }
 # Parameters of routes that are not tenant routes (public links, platform pages): any value.
 NEUTRAL_PARAMS = {

@@ -5,6 +5,11 @@ Korea (Seoul, Busan): 10 % VAT included in prices, KRW fees such as 등록비 an
 (Bangkok): 7 % VAT included, THB. Ontario (Toronto): 13 % HST added on top, reduced by the trade-in,
 with the OMVIC transaction fee and the licensing fee, CAD. A dealer that already has purchasing
 conditions is left alone, so running the seed again changes nothing.
+
+Vehicle display: every demo dealer shows every model of its brand's published catalog (whatever
+release exists — the catalog demo, when present, runs first), in catalog order; Seoul also sets its
+own price on trims where the brand allows dealer pricing. A dealer with display choices already, or
+a brand with nothing published, is left alone.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.money import quantum
 from app.domain.roles import BusinessModel, Role
 from app.models.accounts import Membership
-from app.models.dealer_settings import PurchasingConditions
-from app.services import consultants
+from app.models.dealer_settings import DealerDisplayModel, PurchasingConditions
+from app.services import consultants, vehicle_display
 from app.services import dealer_settings as svc
 from app.tenancy import scoped
 
@@ -145,10 +151,31 @@ def _seed_dealer(session: Session, dealer) -> None:
     session.flush()
 
 
+def _seed_display(session: Session, dealer) -> None:
+    """Show every published model (catalog order); Seoul prices its trims 1 % under MSRP where the brand allows."""
+    if session.scalar(select(DealerDisplayModel.id).limit(1)) is not None:
+        return  # the dealer has made display choices already
+    catalog = vehicle_display.display_settings(session, dealer)
+    for model in catalog.models:
+        vehicle_display.set_model_shown(session, dealer, model.code, True)
+        if dealer.slug != "seoul-gangnam":
+            continue
+        for trim in model.trims:
+            allowed = trim.price_range
+            if not allowed.allows_dealer_pricing:
+                continue
+            step = D(10000) if dealer.currency == "KRW" else D(100)
+            price = (trim.msrp * D("0.99") / step).quantize(D(1)) * step
+            price = max(price, allowed.low or price)
+            price = min(price, allowed.high or price).quantize(quantum(dealer.currency))
+            vehicle_display.set_trim_price(session, dealer, trim.code, price)
+
+
 def seed(session: Session, brands: dict, dealers: dict) -> None:
-    """Fill settings for every demo dealer that has none yet (idempotent)."""
+    """Fill settings for every demo dealer that has none yet, and its vehicle display (idempotent)."""
     for dealer in dealers.values():
         with scoped(dealer_id=dealer.id, brand_id=dealer.brand_id):
-            if session.scalar(select(PurchasingConditions).where(PurchasingConditions.dealer_id == dealer.id)):
-                continue
-            _seed_dealer(session, dealer)
+            if session.scalar(select(PurchasingConditions).where(PurchasingConditions.dealer_id == dealer.id)) is None:
+                _seed_dealer(session, dealer)
+            _seed_display(session, dealer)
+    session.flush()

@@ -22,6 +22,9 @@ from app.models.customers import Customer, CustomerEvent
 from app.models.dealer_settings import (
     ApprovalSettings,
     ConsultantProfile,
+    DealerDisplayModel,
+    DealerDisplayTrim,
+    DealerHiddenColor,
     DeliveryClosure,
     DeliveryConfig,
     DeliverySlotSetting,
@@ -40,7 +43,8 @@ from app.models.promotions import Coupon, Promotion, PromotionBanner
 
 __all__ = [
     "Accessory", "ApiKey", "ApprovalSettings", "AuditEvent", "Base", "Brand", "CatalogRelease", "Category", "Color",
-    "ColorPairExclusion", "ConsultantProfile", "Coupon", "Customer", "CustomerEvent", "Dealer", "DeliveryClosure",
+    "ColorPairExclusion", "ConsultantProfile", "Coupon", "Customer", "CustomerEvent", "Dealer", "DealerDisplayModel",
+    "DealerDisplayTrim", "DealerHiddenColor", "DeliveryClosure",
     "DeliveryConfig", "DeliverySlotSetting", "ExpertReview", "Feature", "FeeSetting", "IdempotencyRecord", "ImportBatch",
     "ImportColumnMapping", "Membership", "ModelDeposit", "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision",
     "Option", "OutboxAttachment", "OutboxMessage", "PartnerBank", "PresetDiscount", "Promotion", "PromotionBanner",

@@ -107,7 +107,12 @@ class VehicleModel(BrandScoped, Translatable, TimestampMixin, Base):
 
 
 class Trim(BrandScoped, Translatable, TimestampMixin, Base):
-    """A trim of a model: code, MSRP in the brand currency, powertrain and key specs."""
+    """A trim of a model: code, MSRP in the brand currency, powertrain and key specs.
+
+    ``dealer_price_min`` / ``dealer_price_max``: the range in which dealers may set their own selling
+    price (brand currency). Both None = no dealer pricing, dealers sell at MSRP; one None = that side
+    of the range is open (a price must still be above 0).
+    """
 
     __tablename__ = "trim"
     __table_args__ = (UniqueConstraint("brand_id", "code"),)
@@ -116,6 +121,8 @@ class Trim(BrandScoped, Translatable, TimestampMixin, Base):
     code: Mapped[str] = mapped_column(String(40))
     model_id: Mapped[int] = mapped_column(ForeignKey("vehicle_model.id", ondelete="RESTRICT"), index=True)
     msrp: Mapped[Decimal]
+    dealer_price_min: Mapped[Decimal | None]
+    dealer_price_max: Mapped[Decimal | None]
     powertrain: Mapped[str] = mapped_column(String(80), default="")
     drivetrain: Mapped[str] = mapped_column(String(20), default="")
     transmission: Mapped[str] = mapped_column(String(40), default="")

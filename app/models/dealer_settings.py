@@ -192,3 +192,48 @@ class DeliveryClosure(TenantScoped, Base):
     first_day: Mapped[date]
     last_day: Mapped[date | None]
     reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class DealerDisplayModel(TenantScoped, Base):
+    """A published catalog model the dealer has chosen to show (``shown``) or hide online, at ``position``.
+
+    Keyed by the catalog ``model_code``, not an id: codes survive re-publishing, draft row ids may
+    not. A model of the release without a row here is not shown (the dealer opts in); trims and
+    colors of a shown model are shown unless a ``DealerDisplayTrim`` / ``DealerHiddenColor`` says not.
+    """
+
+    __tablename__ = "dealer_display_model"
+    __table_args__ = (UniqueConstraint("dealer_id", "model_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_code: Mapped[str] = mapped_column(String(30))
+    shown: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class DealerDisplayTrim(TenantScoped, Base):
+    """The dealer's choices for one catalog trim code: hidden or shown, and its own selling price.
+
+    ``selling_price`` (dealer currency) applies only while the published trim allows dealer pricing
+    and the price lies within its ``dealer_price_min``/``dealer_price_max``; otherwise MSRP is used
+    (``services.vehicle_display.displayed_catalog``). None = sell at MSRP.
+    """
+
+    __tablename__ = "dealer_display_trim"
+    __table_args__ = (UniqueConstraint("dealer_id", "trim_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trim_code: Mapped[str] = mapped_column(String(40))
+    shown: Mapped[bool] = mapped_column(default=True)
+    selling_price: Mapped[Decimal | None]
+
+
+class DealerHiddenColor(TenantScoped, Base):
+    """A color (catalog ``color_code``) the dealer does not show on a model (``model_code``)."""
+
+    __tablename__ = "dealer_hidden_color"
+    __table_args__ = (UniqueConstraint("dealer_id", "model_code", "color_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_code: Mapped[str] = mapped_column(String(30))
+    color_code: Mapped[str] = mapped_column(String(20))

@@ -260,7 +260,9 @@ def _trim_dict(t: Trim) -> dict:
                 "swatch_hex": c.color.swatch_hex, "paint_type": c.color.paint_type,
                 "surcharge": _money(c.effective_surcharge)}
     return {
-        "code": t.code, "name": t.name, "name_i18n": t.name_i18n, "msrp": _money(t.msrp), "powertrain": t.powertrain,
+        "code": t.code, "name": t.name, "name_i18n": t.name_i18n, "msrp": _money(t.msrp),
+        "dealer_price_min": _money(t.dealer_price_min), "dealer_price_max": _money(t.dealer_price_max),
+        "powertrain": t.powertrain,
         "drivetrain": t.drivetrain, "transmission": t.transmission, "fuel_type": t.fuel_type, "key_specs": t.key_specs,
         "exterior_colors": [cell(c) for c in cells if c.color.kind == "exterior"],
         "interior_colors": [cell(c) for c in cells if c.color.kind == "interior"],

@@ -292,3 +292,14 @@ def test_dashboard_counts(client, login, app, world):
     login(world.emails["principal_a1"])
     html = client.get(url(world, "a1", "")).get_data(as_text=True)
     assert "Customers by consultant" in html and "consultant_a1" in html and "Unassigned" in html
+
+
+def test_saved_radius_is_shown_as_a_plain_number(client, login, world):
+    """Decimal('50.00').normalize() is 5E+1; the form must show 50 (was a bug on the delivery page)."""
+    login(world.emails["principal_a1"])
+    page = url(world, "a1", "settings/delivery")
+    data = _delivery([(0, "10:00", "12:00", 2)], home=True)
+    data["radius_km"] = "50"
+    assert post(client, page, data).status_code == 303
+    body = client.get(page).get_data(as_text=True)
+    assert 'value="50"' in body and "5E+1" not in body

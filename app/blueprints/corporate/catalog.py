@@ -110,7 +110,7 @@ SECTIONS: dict[str, Section] = {
                 filters={"category_id": (_l("Category"), lambda: _choices(Category, order=Category.sort_order))},
                 order="sort_order"),
         Section("trims", "trim_id", Trim, f.TrimForm, _l("Trims"),
-                ["code", "name", "model_id", "msrp", "powertrain", "drivetrain", "transmission", "fuel_type", "sort_order"],
+                ["code", "name", "model_id", "msrp", "dealer_price_min", "dealer_price_max", "powertrain", "drivetrain", "transmission", "fuel_type", "sort_order"],
                 [(_l("Code"), "code"), (_l("Name"), "name"), (_l("Model"), "model.name"), (_l("Fuel"), "fuel_type")],
                 i18n=[("name", "name_i18n")], relations={"feature_ids": Relation("features", Feature, lambda: _choices(
                     Feature, lambda o: f"{o.group} · {o.name}", Feature.group))},

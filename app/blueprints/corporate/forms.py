@@ -141,6 +141,14 @@ class TrimForm(FlaskForm):
     name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
     model_id = SelectField(_l("Model"), coerce=coerce_id, validators=[DataRequired()])
     msrp = MoneyField(_l("MSRP"), validators=MONEY)
+    dealer_price_min = MoneyField(
+        _l("Lowest dealer price (empty: no dealer pricing)"),
+        validators=[Optional(), NumberRange(min=0, message=_l("Must be 0 or more."))],
+    )
+    dealer_price_max = MoneyField(
+        _l("Highest dealer price (empty: no dealer pricing)"),
+        validators=[Optional(), NumberRange(min=0, message=_l("Must be 0 or more."))],
+    )
     powertrain = StringField(_l("Powertrain"), validators=[Optional(), Length(max=80)])
     drivetrain = SelectField(_l("Drivetrain"), choices=opts(("FWD", "FWD"), ("RWD", "RWD"), ("AWD", "AWD"), ("4WD", "4WD")))
     transmission = StringField(_l("Transmission"), validators=[Optional(), Length(max=40)])
@@ -152,6 +160,11 @@ class TrimForm(FlaskForm):
     key_specs = TextAreaField(_l("Key specs (one “name: value” per line)"), validators=[Optional(), Length(max=2000)])
     sort_order = IntegerField(_l("Sort order"), default=0, validators=[Optional()])
     feature_ids = SelectMultipleField(_l("Standard features"), coerce=coerce_id)
+
+    def validate_dealer_price_max(self, field):
+        low = self.dealer_price_min.data
+        if field.data is not None and low is not None and field.data < low:
+            raise ValidationError(_l("The highest dealer price must not be below the lowest."))
 
     def validate_key_specs(self, field):
         for line in (field.data or "").splitlines():

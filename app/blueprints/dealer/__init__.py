@@ -4,4 +4,4 @@ from app.access import tenant_blueprint
 
 bp = tenant_blueprint("dealer", __name__, kind="dealer")
 
-from app.blueprints.dealer import consultants, customers, routes, settings  # noqa: E402,F401
+from app.blueprints.dealer import consultants, customers, routes, settings, vehicle_display  # noqa: E402,F401

@@ -27,7 +27,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from config import Config
@@ -152,7 +152,8 @@ class PurchasingConditionsForm(FlaskForm):
         _l("Offers are valid for (days)"),
         validators=[InputRequired(), NumberRange(min=1, max=365, message=_l("Enter between 1 and 365 days."))],
     )
-    required_documents = TextAreaField(_l("Required documents (one per line)"), validators=[Optional(), Length(max=4000)])
+    required_documents = TextAreaField(_l("Required documents (one per line)"), validators=[Optional(), Length(max=4000)],
+                                       render_kw={"rows": 5})
     payment_methods = MultiCheckboxField(_l("Accepted payment methods"), choices=[])
 
 
@@ -320,8 +321,9 @@ class SlotRowForm(Form):
     """A weekly delivery slot."""
 
     weekday = SelectField(_l("Day"), coerce=int, default=0)
-    start = TimeField(_l("From"), validators=[Optional()])
-    end = TimeField(_l("To"), validators=[Optional()])
+    # Not "From"/"To": those msgids are translated as e-mail sender/recipient in the catalogs.
+    start = TimeField(_l("Start time"), validators=[Optional()])
+    end = TimeField(_l("End time"), validators=[Optional()])
     capacity = IntegerField(_l("Cars"), validators=[Optional(), NumberRange(min=1, message=_l("At least 1."))])
 
     def __init__(self, *args, **kwargs):
@@ -363,3 +365,24 @@ class DeliverySettingsForm(FlaskForm):
     lead_time_days = IntegerField(_l("Lead time (days)"), validators=[InputRequired(), _nonneg()])
     slots = _rows(SlotRowForm, 1)
     closures = _rows(ClosureRowForm, 1)
+
+
+# --- vehicle display -------------------------------------------------------------------------------
+
+
+class DisplayToggleForm(FlaskForm):
+    """Show (``1``) or hide (``0``) a model, trim or color online."""
+
+    shown = HiddenField(validators=[AnyOf(["1", "0"])])
+
+
+class DisplayMoveForm(FlaskForm):
+    """Move a shown model one place up or down in the display order."""
+
+    direction = HiddenField(validators=[AnyOf(["up", "down"])])
+
+
+class TrimPriceForm(FlaskForm):
+    """The dealer's selling price of one trim; empty = sell at MSRP."""
+
+    price = DecimalField(_l("Selling price"), validators=[Optional()])

@@ -343,7 +343,7 @@ def delivery_settings():
             data={
                 "showroom_pickup": stored.showroom_pickup,
                 "home_delivery": stored.home_delivery,
-                "radius_km": stored.radius_km.normalize() if stored.radius_km else stored.radius_km,
+                "radius_km": _percent(stored.radius_km),  # 50, not 5E+1 (normalize() alone goes exponent)
                 "home_delivery_fee": _money(stored.home_delivery_fee),
                 "lead_time_days": stored.lead_time_days,
                 "slots": [{"weekday": s.weekday, "start": s.start, "end": s.end, "capacity": s.capacity} for s in stored.slots]
