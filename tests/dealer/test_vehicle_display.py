@@ -106,7 +106,10 @@ def _toggle(client, world, path: str, shown: str, key="a1", **kw):
 
 
 def test_page_lists_only_published_models(client, login, catalog):
+    from tests.conftest import csrf_token
+
     login(catalog.emails["principal_a1"])
+    client.post("/locale", data={"locale": "ko", "next": "/", "csrf_token": csrf_token(client, "/workspaces")})
     response = client.get(url(catalog, "a1", PAGE))
     body = response.get_data(as_text=True)
     assert response.status_code == 200
