@@ -65,7 +65,7 @@ class ShapedTTFont(TTFont):
     above an upper vowel; ``uni0E35.narrow``); reportlab gives each a private-use code (U+E000 up) and writes that
     code into the ToUnicode CMap, so copy/paste and pypdf would read U+E000 for the tone mark. This class rewrites
     each subset's ToUnicode CMap after reportlab builds it, mapping such a code to the code point in the glyph's
-    name (``uniXXXX.suffix`` -> U+XXXX). Remaining limit: harfbuzz decomposes SARA AM (U+0E33) into NIKHAHIT +
+    name (``uni<hex>.suffix`` -> U+<hex>). Remaining limit: harfbuzz decomposes SARA AM (U+0E33) into NIKHAHIT +
     SARA AA glyphs, so "น้ำ" extracts as the look-alike "นํ้า".
     """
 
@@ -88,7 +88,7 @@ class ShapedTTFont(TTFont):
 
 
 def _private_to_unicode(font: TTFont, private: set[int]) -> dict[int, int]:
-    """Map reportlab's private-use codes of font to the code point named by each glyph (uniXXXX[.suffix])."""
+    """Map reportlab's private-use codes of font to the code point named by each glyph (uni<hex>[.suffix])."""
     import uharfbuzz  # present whenever reportlab shaped text, the only way private codes arise
 
     hb_font = uharfbuzz.Font(font.hbFace)
