@@ -51,15 +51,21 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from app.blueprints.corporate import bp as corporate_bp
     from app.blueprints.customer import bp as customer_bp
     from app.blueprints.dealer import bp as dealer_bp
+    from app.blueprints.deals import bp as deals_bp
     from app.blueprints.inventory import bp as inventory_bp
+    from app.blueprints.notifications import bp as notifications_bp
     from app.blueprints.offers import bp as offers_bp
     from app.blueprints.platform import bp as platform_bp
+    from app.blueprints.purchase import bp as purchase_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(platform_bp)
     app.register_blueprint(corporate_bp)
     app.register_blueprint(dealer_bp)
     app.register_blueprint(offers_bp)
+    app.register_blueprint(deals_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(purchase_bp)
     app.register_blueprint(customer_bp)
     app.register_blueprint(inventory_bp)
     app.register_blueprint(api_bp)

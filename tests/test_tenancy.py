@@ -110,6 +110,29 @@ def _other_preset(w) -> int:
     return preset.id
 
 
+def _other_deal(w) -> int:
+    from app.models.customers import Customer
+    from app.models.deals import Deal
+
+    customer = Customer(dealer_id=w.ids["b1"], full_name="Other deal customer")
+    db.session.add(customer)
+    db.session.flush()
+    deal = Deal(dealer_id=w.ids["b1"], number=f"B1-DEAL-{next(_names)}", customer_id=customer.id, business_model="E2E",
+                currency="THB", locale="th", out_the_door_price=Decimal("900000.00"))
+    db.session.add(deal)
+    db.session.flush()
+    return deal.id
+
+
+def _other_notification(w) -> int:
+    from app.models.notifications import Notification
+
+    row = Notification(dealer_id=w.ids["b1"], user_id=w.ids["user_consultant_b1"], kind="test", title="Other")
+    db.session.add(row)
+    db.session.flush()
+    return row.id
+
+
 def _b_published(w) -> dict:
     """Publish a model with a trim and a color for brand B; return their codes (not in brand A's catalog)."""
     from app.services.catalog import publish_catalog
@@ -151,6 +174,8 @@ OTHER_TENANT_PARAMS = {
     "key_id": _other_api_key,
     "user_id": lambda w: w.ids["user_consultant_b1"],  # staff of dealer B1 only
     "preset_id": _other_preset,
+    "deal_id": _other_deal,
+    "notification_id": _other_notification,
     # Vehicle display addresses published catalog rows by code: codes published by brand B only.
     "model_code": lambda w: _b_published(w)["model_code"],
     "trim_code": lambda w: _b_published(w)["trim_code"],

@@ -3,7 +3,8 @@
 The menu table follows the manufacturer back offices this product models:
 an O2O dealer (online up to the reservation, the rest in the showroom) has only
 Dashboard, Customer search, Sales consultant, Vehicle display and Reservation payment
-setting; an E2E dealer (the whole sale online) has every dealer menu.
+setting — plus Deals, where the showroom records the steps done offline; an E2E dealer
+(the whole sale online) has every dealer menu.
 """
 
 from __future__ import annotations
@@ -118,6 +119,8 @@ DEALER_MENUS: tuple[Menu, ...] = (
     Menu("customers", "dealer.customers", "customers", Permission.MANAGE_CUSTOMERS, _BOTH),
     Menu("offers", "offers.index", "click_to_buy", Permission.BUILD_OFFERS, _E2E),
     Menu("offer_approval", "offers.approvals", "click_to_buy", Permission.APPROVE_OFFERS, _E2E),
+    # Every sale becomes a deal: E2E dealers run its steps online, O2O dealers record them here.
+    Menu("deals", "deals.index", "click_to_buy", Permission.BUILD_OFFERS, _BOTH),
     Menu("finance_applications", "deals.finance_applications", "click_to_buy", Permission.BUILD_OFFERS, _E2E),
     Menu("trade_ins", "deals.trade_ins", "click_to_buy", Permission.BUILD_OFFERS, _E2E),
     Menu("contracts", "deals.contracts", "click_to_buy", Permission.BUILD_OFFERS, _E2E),

@@ -35,18 +35,20 @@ from app.models.dealer_settings import (
     ReservationSettings,
     TaxSetting,
 )
+from app.models.deals import Deal, DealEvent
 from app.models.inventory import ApiKey, IdempotencyRecord, ImportBatch, ImportColumnMapping, StockVehicle, VehiclePhoto
 from app.models.mail import OutboxAttachment, OutboxMessage
+from app.models.notifications import Notification
 from app.models.offers import Offer, OfferApproval, OfferNumberCounter, OfferRevision
 from app.models.partner_banks import PartnerBank
 from app.models.promotions import Coupon, Promotion, PromotionBanner
 
 __all__ = [
     "Accessory", "ApiKey", "ApprovalSettings", "AuditEvent", "Base", "Brand", "CatalogRelease", "Category", "Color",
-    "ColorPairExclusion", "ConsultantProfile", "Coupon", "Customer", "CustomerEvent", "Dealer", "DealerDisplayModel",
+    "ColorPairExclusion", "ConsultantProfile", "Coupon", "Customer", "CustomerEvent", "Deal", "DealEvent", "Dealer", "DealerDisplayModel",
     "DealerDisplayTrim", "DealerHiddenColor", "DeliveryClosure",
     "DeliveryConfig", "DeliverySlotSetting", "ExpertReview", "Feature", "FeeSetting", "IdempotencyRecord", "ImportBatch",
-    "ImportColumnMapping", "Membership", "ModelDeposit", "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision",
+    "ImportColumnMapping", "Membership", "ModelDeposit", "Notification", "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision",
     "Option", "OutboxAttachment", "OutboxMessage", "PartnerBank", "PresetDiscount", "Promotion", "PromotionBanner",
     "PurchasingConditions", "ReservationSettings", "StockVehicle", "TaxSetting", "Trim", "TrimColor", "User",
     "VehicleModel", "Video", "VehiclePhoto", "Warranty",

@@ -13,6 +13,7 @@ from app.extensions import db, limiter
 from app.models.accounts import Dealer
 from app.models.base import utcnow
 from app.models.offers import Offer
+from app.services import deals as deal_service
 from app.services import offers as offer_service
 from app.services.offer_pdf_response import pdf_response
 from app.tenancy import TenantScope, all_tenants, set_scope
@@ -52,8 +53,10 @@ def view(token: str):
     elif offer.state not in (OfferState.EXPIRED, OfferState.WITHDRAWN):
         abort(404)  # drafts and offers waiting for approval are not the customer's to see yet
     revision = offer_service.current_revision(offer)
+    deal = deal_service.deal_for_offer(db.session, offer.id) if offer.state is OfferState.ACCEPTED else None
     return render_template(
         "customer/offer.html",
+        purchase_link=url_for("purchase.view", token=deal_service.make_link_token(deal, current_app.config["SECRET_KEY"])) if deal else None,
         offer=offer,
         revision=revision,
         snapshot=revision.snapshot,
@@ -74,12 +77,14 @@ def accept(token: str):
         return redirect(url_for("customer.view", token=token))
     try:
         offer_service.accept_offer(db.session, offer, typed_name=form.full_name.data, conditions_accepted=form.conditions.data, now=utcnow())
-    except offer_service.OfferError as exc:
-        flash(str(exc), "error")
+        deal = deal_service.open_from_offer(db.session, offer, g.dealer)
+    except (offer_service.OfferError, deal_service.DealError) as exc:
+        db.session.rollback()
+        flash(_(str(exc)), "error")
         return redirect(url_for("customer.view", token=token))
     db.session.commit()
     flash(_("Thank you. You accepted the offer; your sales consultant will contact you."), "success")
-    return redirect(url_for("customer.view", token=token))
+    return redirect(url_for("purchase.view", token=deal_service.make_link_token(deal, current_app.config["SECRET_KEY"])))
 
 
 @bp.route("/<token>/decline", methods=["POST"])
