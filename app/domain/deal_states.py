@@ -92,6 +92,11 @@ for _state in DealState:
         TRANSITIONS[(_state, _A.CANCEL)] = _S.CANCELLED
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for translation extraction (``pybabel -k N_``) and return it unchanged."""
+    return message
+
+
 class DealTransitionError(ValueError):
     """The step is not allowed now; the message says why (shown to the user)."""
 
@@ -125,21 +130,21 @@ def _guard(action: DealAction, facts: DealFacts) -> str | None:
     if facts.offline or action is DealAction.CANCEL:
         return None
     if action is DealAction.RESERVE and facts.deposit_required and not facts.deposit_paid:
-        return "The reservation deposit has not been paid yet."
+        return N_("The reservation deposit has not been paid yet.")
     if action is DealAction.START_FINANCING and not facts.finance_submitted:
-        return "Submit the finance application first."
+        return N_("Submit the finance application first.")
     if action is DealAction.CONTRACT:
         if facts.financed and not facts.finance_approved:
-            return "The finance application must be approved before the contract."
+            return N_("The finance application must be approved before the contract.")
         if not facts.contract_signed:
-            return "The contract must be signed by the customer and the dealer principal."
+            return N_("The contract must be signed by the customer and the dealer principal.")
     if action in (DealAction.SCHEDULE_DELIVERY, DealAction.RESCHEDULE) and not facts.delivery_booked:
-        return "Book a delivery slot first."
+        return N_("Book a delivery slot first.")
     if action is DealAction.DELIVER:
         if not facts.checklist_complete:
-            return "Complete the pre-delivery checklist first."
+            return N_("Complete the pre-delivery checklist first.")
         if not facts.settlement_balanced:
-            return "The payments do not add up to the out-the-door price yet."
+            return N_("The payments do not add up to the out-the-door price yet.")
     return None
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.deal_settlement import Settlement, settlement
-from app.domain.deal_states import DealAction, DealFacts, DealState, DealTransitionError, transition
+from app.domain.deal_states import N_, DealAction, DealFacts, DealState, DealTransitionError, transition
 from app.domain.money import ZERO, quantum
 from app.domain.roles import BusinessModel, Role
 from app.models.accounts import Dealer, User
@@ -198,14 +198,14 @@ def settlement_of(deal: Deal) -> Settlement:
 
 
 _STEP_MESSAGES = {
-    DealAction.RESERVE: "Deal %(number)s: vehicle reserved",
-    DealAction.START_FINANCING: "Deal %(number)s: finance application submitted",
-    DealAction.FINANCE_DECLINED: "Deal %(number)s: finance declined",
-    DealAction.CONTRACT: "Deal %(number)s: contract signed",
-    DealAction.SCHEDULE_DELIVERY: "Deal %(number)s: delivery scheduled",
-    DealAction.RESCHEDULE: "Deal %(number)s: delivery rescheduled",
-    DealAction.DELIVER: "Deal %(number)s: vehicle delivered",
-    DealAction.CANCEL: "Deal %(number)s: cancelled",
+    DealAction.RESERVE: N_("Deal %(number)s: vehicle reserved"),
+    DealAction.START_FINANCING: N_("Deal %(number)s: finance application submitted"),
+    DealAction.FINANCE_DECLINED: N_("Deal %(number)s: finance declined"),
+    DealAction.CONTRACT: N_("Deal %(number)s: contract signed"),
+    DealAction.SCHEDULE_DELIVERY: N_("Deal %(number)s: delivery scheduled"),
+    DealAction.RESCHEDULE: N_("Deal %(number)s: delivery rescheduled"),
+    DealAction.DELIVER: N_("Deal %(number)s: vehicle delivered"),
+    DealAction.CANCEL: N_("Deal %(number)s: cancelled"),
 }
 
 
