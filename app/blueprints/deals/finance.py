@@ -12,6 +12,7 @@ from flask_babel import force_locale, gettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app.access import require_menu
 from app.blueprints.deals import bp
@@ -28,7 +29,7 @@ from app.blueprints.deals.finance_forms import (
 from app.blueprints.deals.forms import ActionForm
 from app.blueprints.deals.routes import DEAL_PANELS, EVENT_LABELS, can_act_on, load_deal
 from app.documents.finance_application_pdf import FinanceApplicationDocument, render_finance_application_pdf
-from app.domain.finance_application import MASK, FinanceStatus
+from app.domain.finance_application import MASK, MAX_DOCUMENT_BYTES, FinanceStatus
 from app.domain.roles import Role, menu_available
 from app.extensions import db, htmx
 from app.i18n import money
@@ -83,9 +84,10 @@ def application_form(deal: Deal, formdata=None) -> FinanceApplicationForm:
         FinanceApplicationForm(currency=deal.currency)
     banks = partner_banks.active_banks(db.session)
     scenarios = finance.scenarios(db.session, deal)
-    form.partner_bank_id.choices = [(b.id, b.name) for b in banks]
+    form.partner_bank_id.choices = [SelectChoice(b.id, b.name) for b in banks]
     form.scenario_index.choices = [
-        (s.index, f"{s.label} · {s.term_months} · {s.apr_percent} %") for s in scenarios
+        SelectChoice(s.index, _("%(label)s · %(n)s months · APR %(apr)s %%", label=s.label, n=s.term_months, apr=s.apr_percent))
+        for s in scenarios
     ]
     if request.method == "GET":
         quoted = {s.bank_name for s in scenarios}
@@ -108,9 +110,14 @@ def applicant_input(form: FinanceApplicationForm) -> finance.ApplicantInput:
 def upload(application: FinanceApplication, form: DocumentForm, actor) -> bool:
     """Store the uploaded document of a validated ``form``; put the reason on the form and return False when refused."""
     storage = form.file.data
+    limit = int(current_app.config.get("FINANCE_DOCUMENT_MAX_BYTES") or MAX_DOCUMENT_BYTES)
+    try:
+        data = storage.stream.read(limit + 1)  # one byte more than allowed is enough to refuse it
+    finally:
+        storage.close()  # large uploads are spooled to a temporary file
     try:
         finance.add_document(
-            db.session, application, data=storage.read(), file_name=storage.filename or "", kind=form.kind.data,
+            db.session, application, data=data, file_name=storage.filename or "", kind=form.kind.data,
             config=current_app.config, actor=actor,
         )
     except (finance.DocumentRejected, finance.FinanceApplicationError) as exc:

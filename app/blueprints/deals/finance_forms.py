@@ -19,6 +19,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     AnyOf,
     DataRequired,
@@ -86,7 +87,7 @@ class DecisionForm(FlaskForm):
 
     outcome = RadioField(
         _l("Decision"),
-        choices=[(s.value, STATUS_LABELS[s.value]) for s in
+        choices=[SelectChoice(s.value, STATUS_LABELS[s.value]) for s in
                  (FinanceStatus.APPROVED, FinanceStatus.APPROVED_WITH_CONDITIONS, FinanceStatus.DECLINED)],
         validators=[InputRequired(message=_l("Choose the bank's decision."))],
     )
@@ -134,7 +135,7 @@ class DecisionForm(FlaskForm):
 class DocumentForm(FlaskForm):
     """One supporting document (PDF, JPG or PNG) and what it shows."""
 
-    kind = SelectField(_l("Document"), choices=list(DOCUMENT_KIND_LABELS.items()), validators=[InputRequired()])
+    kind = SelectField(_l("Document"), choices=[SelectChoice(k, v) for k, v in DOCUMENT_KIND_LABELS.items()], validators=[InputRequired()])
     file = FileField(_l("File (PDF, JPG or PNG)"), validators=[FileRequired(message=_l("Choose a file."))])
 
 
@@ -150,5 +151,5 @@ class FinanceFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Status"), choices=[("", "")] + list(STATUS_LABELS.items()), validators=[Optional()])
+    status = SelectField(_l("Status"), choices=[SelectChoice("", ""), *(SelectChoice(k, v) for k, v in STATUS_LABELS.items())], validators=[Optional()])
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100000)])
