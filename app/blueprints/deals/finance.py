@@ -30,6 +30,7 @@ from app.blueprints.deals.forms import ActionForm
 from app.blueprints.deals.routes import DEAL_PANELS, EVENT_LABELS, can_act_on, load_deal
 from app.documents.finance_application_pdf import FinanceApplicationDocument, render_finance_application_pdf
 from app.domain.finance_application import MASK, MAX_DOCUMENT_BYTES, FinanceStatus
+from app.domain.money import quantum
 from app.domain.roles import Role, menu_available
 from app.extensions import db, htmx
 from app.i18n import money
@@ -86,7 +87,7 @@ def application_form(deal: Deal, formdata=None) -> FinanceApplicationForm:
     scenarios = finance.scenarios(db.session, deal)
     form.partner_bank_id.choices = [SelectChoice(b.id, b.name) for b in banks]
     form.scenario_index.choices = [
-        SelectChoice(s.index, _("%(label)s · %(n)s months · APR %(apr)s %%", label=s.label, n=s.term_months, apr=s.apr_percent))
+        SelectChoice(s.index, _("%(label)s · APR %(apr)s %%", label=s.label, apr=s.apr_percent.normalize()))
         for s in scenarios
     ]
     if request.method == "GET":
@@ -223,9 +224,10 @@ def _detail(application: FinanceApplication, *, revealed: dict | None = None, st
     max_amount = finance.max_financeable(deal)
     decision_form = forms.get("decision_form") or DecisionForm(max_amount=max_amount, currency=deal.currency)
     if "decision_form" not in forms and request.method == "GET":
-        decision_form.apr_percent.data = application.apr_percent
+        # Start from what was asked; shown without the storage scale (5.9, not 5.900; KRW without cents).
+        decision_form.apr_percent.data = application.apr_percent.normalize()
         decision_form.term_months.data = application.term_months
-        decision_form.amount_financed.data = application.amount_financed
+        decision_form.amount_financed.data = application.amount_financed.quantize(quantum(deal.currency))
     context = dict(
         application=application, deal=deal, status_labels=STATUS_LABELS, kind_labels=KIND_LABELS,
         document_labels=DOCUMENT_KIND_LABELS, masked_id=finance.masked_national_id(application), income_mask=MASK,
