@@ -124,6 +124,38 @@ def _other_deal(w) -> int:
     return deal.id
 
 
+def _other_finance_application(w) -> int:
+    from datetime import date
+
+    from app.models.finance import FinanceApplication
+    from app.models.partner_banks import PartnerBank
+
+    bank = PartnerBank(brand_id=w.ids["brand_b"], name=f"Bank B {next(_names)}", apr_bands=[], max_term=60)
+    db.session.add(bank)
+    db.session.flush()
+    deal_id = _other_deal(w)
+    application = FinanceApplication(
+        dealer_id=w.ids["b1"], deal_id=deal_id, active_deal_id=deal_id, applicant_name="Other applicant",
+        date_of_birth=date(1980, 1, 1), national_id_encrypted="x", address_line="1 Road", city="Bangkok", employer="B",
+        position="P", employment_years=1, monthly_income_encrypted="x", currency="THB", partner_bank_id=bank.id,
+        bank_name=bank.name, scenario_index=1, payment_kind="finance", term_months=48, down_payment=Decimal(0),
+        amount_financed=Decimal("800000.00"), apr_percent=Decimal("3.5"),
+    )
+    db.session.add(application)
+    db.session.flush()
+    return application.id
+
+
+def _other_finance_document(w) -> int:
+    from app.models.finance import FinanceDocument
+
+    document = FinanceDocument(dealer_id=w.ids["b1"], application_id=_other_finance_application(w), file_name="b.pdf",
+                               content_type="application/pdf", size_bytes=10, storage_key="finance/2026/" + "b" * 32 + ".pdf")
+    db.session.add(document)
+    db.session.flush()
+    return document.id
+
+
 def _other_notification(w) -> int:
     from app.models.notifications import Notification
 
@@ -176,6 +208,8 @@ OTHER_TENANT_PARAMS = {
     "preset_id": _other_preset,
     "deal_id": _other_deal,
     "notification_id": _other_notification,
+    "application_id": _other_finance_application,
+    "document_id": _other_finance_document,
     # Vehicle display addresses published catalog rows by code: codes published by brand B only.
     "model_code": lambda w: _b_published(w)["model_code"],
     "trim_code": lambda w: _b_published(w)["trim_code"],
