@@ -205,6 +205,7 @@ def deliver(session: Session, row: TestWebhook, *, timestamp: int | None = None,
     from app.tenancy import scoped
 
     stamp = int(utcnow().timestamp()) if timestamp is None else timestamp
+    session.commit()  # the provider's own records are committed before it sends anything
     row_id, dealer_id = row.id, row.dealer_id
     with scoped(dealer_id=dealer_id):
         provider = provider_for(session, "test")
@@ -221,10 +222,23 @@ def deliver(session: Session, row: TestWebhook, *, timestamp: int | None = None,
     return status
 
 
-def deliver_pending(session: Session, *, session_id: str | None = None) -> list[int]:
-    """Deliver every undelivered outbox row of the current scope (oldest first); return their statuses."""
-    query = select(TestWebhook).where(TestWebhook.delivered_at.is_(None), TestWebhook.attempts < 5)
-    if session_id:
-        query = query.where(TestWebhook.session_id == session_id)
-    rows = list(session.scalars(query.order_by(TestWebhook.id)))
-    return [deliver(session, row) for row in rows]
+def deliver_pending(session: Session, *, session_id: str | None = None, rounds: int = 5) -> list[int]:
+    """Deliver every undelivered outbox row of the current scope (oldest first); return their statuses.
+
+    Events queued while delivering (a refund issued by a webhook) go out in the next round, up
+    to ``rounds`` rounds; a row is tried at most 5 times in all (then ``flask payments
+    deliver-webhooks`` or a test replays it).
+    """
+    statuses: list[int] = []
+    tried: set[int] = set()
+    for _round in range(rounds):
+        query = select(TestWebhook).where(TestWebhook.delivered_at.is_(None), TestWebhook.attempts < 5)
+        if session_id:
+            query = query.where(TestWebhook.session_id == session_id)
+        rows = [row for row in session.scalars(query.order_by(TestWebhook.id)) if row.id not in tried]
+        if not rows:
+            break
+        for row in rows:
+            tried.add(row.id)
+            statuses.append(deliver(session, row))
+    return statuses
