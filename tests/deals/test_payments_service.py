@@ -25,7 +25,14 @@ from app.models.payments import Payment, PaymentEvent, PaymentKind, PaymentStatu
 from app.services import deals as deal_service
 from app.services import payments as svc
 from app.services.payments import provider as prov
-from app.services.payments.test_provider import DECLINE_CARD, SUCCESS_CARD, TIMEOUT_CARD, deliver, deliver_pending, luhn_ok
+from app.services.payments.test_provider import (
+    DECLINE_CARD,
+    SUCCESS_CARD,
+    TIMEOUT_CARD,
+    deliver,
+    deliver_pending,
+    luhn_ok,
+)
 from tests import deal_factories
 
 D = Decimal
