@@ -191,7 +191,7 @@ def test_staff_payments_card_and_refund(app, client, login, world):
     base = f"/d/{world.slugs['a1']}/deals/{deal_id}"
     page = client.get(base).get_data(as_text=True)
     assert 'data-testid="payments-table"' in page and "Paid" in page and "Refund (up to ₩500,000)" in page
-    assert "Reservation deposit received" in page
+    assert "Deposit payment received" in page
     token = csrf_token(client, base)
     too_much = client.post(f"{base}/payments/{deposit_id}/refund", data={"csrf_token": token, "amount": "600000", "reason": "x"})
     assert too_much.status_code == 422 and "larger than the deposit that remains" in too_much.get_data(as_text=True)

@@ -29,7 +29,7 @@ from app.services import payments as payment_service
 DEAL_PANELS.append("deals/_payments.html")
 EVENT_LABELS.update({
     "deposit_checkout": _l("Deposit checkout started"),
-    "deposit_received": _l("Reservation deposit received"),
+    "deposit_received": _l("Deposit payment received"),
     "deposit_failed": _l("Deposit payment declined"),
     "reservation_lost": _l("Vehicle reserved by another customer first"),
     "refund_requested": _l("Refund requested"),
