@@ -61,6 +61,14 @@ class Config:
     # stable key from SECRET_KEY when unset (app.services.field_crypto); production requires it.
     FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
     REQUIRE_FIELD_ENCRYPTION_KEY = False
+    # Reservation deposits (app.services.payments): provider when the dealer names none, minutes a
+    # checkout may stay unanswered, webhook signature age limit (seconds), the built-in test provider.
+    PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "test")
+    PAYMENT_EXPIRY_MINUTES = int(os.environ.get("PAYMENT_EXPIRY_MINUTES", "30"))
+    PAYMENT_WEBHOOK_TOLERANCE = int(os.environ.get("PAYMENT_WEBHOOK_TOLERANCE", "300"))
+    PAYMENT_TEST_PROVIDER_ENABLED = _bool("PAYMENT_TEST_PROVIDER_ENABLED", True)
+    PAYMENT_TEST_WEBHOOK_SECRET = os.environ.get("PAYMENT_TEST_WEBHOOK_SECRET", "")
+    PAYMENT_TEST_AUTODELIVER = _bool("PAYMENT_TEST_AUTODELIVER", True)
     CONSULTANT_INVITATION_MAX_AGE = int(os.environ.get("CONSULTANT_INVITATION_MAX_AGE", str(7 * 86400)))  # seconds
 
 
@@ -87,6 +95,7 @@ class ProductionConfig(Config):
 
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
     REQUIRE_FIELD_ENCRYPTION_KEY = True
+    PAYMENT_TEST_PROVIDER_ENABLED = _bool("PAYMENT_TEST_PROVIDER_ENABLED", False)
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

@@ -55,6 +55,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from app.blueprints.inventory import bp as inventory_bp
     from app.blueprints.notifications import bp as notifications_bp
     from app.blueprints.offers import bp as offers_bp
+    from app.blueprints.payments import bp as payments_bp
     from app.blueprints.platform import bp as platform_bp
     from app.blueprints.purchase import bp as purchase_bp
 
@@ -66,6 +67,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.register_blueprint(deals_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(purchase_bp)
+    app.register_blueprint(payments_bp)
     app.register_blueprint(customer_bp)
     app.register_blueprint(inventory_bp)
     app.register_blueprint(api_bp)

@@ -156,6 +156,16 @@ def _other_finance_document(w) -> int:
     return document.id
 
 
+def _other_payment(w) -> int:
+    from app.models.payments import Payment, PaymentKind
+
+    row = Payment(dealer_id=w.ids["b1"], deal_id=_other_deal(w), kind=PaymentKind.DEPOSIT, amount=Decimal("5000.00"),
+                  currency="THB", provider="test", idempotency_key=f"b1-{next(_names)}")
+    db.session.add(row)
+    db.session.flush()
+    return row.id
+
+
 def _other_notification(w) -> int:
     from app.models.notifications import Notification
 
@@ -210,6 +220,7 @@ OTHER_TENANT_PARAMS = {
     "notification_id": _other_notification,
     "application_id": _other_finance_application,
     "document_id": _other_finance_document,
+    "payment_id": _other_payment,
     # Vehicle display addresses published catalog rows by code: codes published by brand B only.
     "model_code": lambda w: _b_published(w)["model_code"],
     "trim_code": lambda w: _b_published(w)["trim_code"],
@@ -221,6 +232,12 @@ NEUTRAL_PARAMS = {
     "token": lambda w: "not-a-valid-token",
     "message_id": lambda w: 1,
     "filename": lambda w: "x",
+    # Public payment pages: the test checkout's unguessable session id, the webhook's provider name,
+    # and the online reservation page of a dealer's car (public by design; tests/deals/test_payments_*).
+    "session_id": lambda w: "cs_test_unknown",
+    "provider": lambda w: "test",
+    "shop_slug": lambda w: w.slugs["b1"],
+    "car_id": lambda w: _other_vehicle(w).id,
 }
 
 

@@ -42,6 +42,7 @@ from app.models.mail import OutboxAttachment, OutboxMessage
 from app.models.notifications import Notification
 from app.models.offers import Offer, OfferApproval, OfferNumberCounter, OfferRevision
 from app.models.partner_banks import PartnerBank
+from app.models.payments import Payment, PaymentEvent, TestCheckoutSession, TestWebhook
 from app.models.promotions import Coupon, Promotion, PromotionBanner
 
 __all__ = [
@@ -50,7 +51,7 @@ __all__ = [
     "DealerDisplayTrim", "DealerHiddenColor", "DeliveryClosure",
     "DeliveryConfig", "DeliverySlotSetting", "ExpertReview", "Feature", "FeeSetting", "FinanceApplication", "FinanceDocument", "IdempotencyRecord", "ImportBatch",
     "ImportColumnMapping", "Membership", "ModelDeposit", "Notification", "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision",
-    "Option", "OutboxAttachment", "OutboxMessage", "PartnerBank", "PresetDiscount", "Promotion", "PromotionBanner",
-    "PurchasingConditions", "ReservationSettings", "StockVehicle", "TaxSetting", "Trim", "TrimColor", "User",
+    "Option", "OutboxAttachment", "OutboxMessage", "PartnerBank", "Payment", "PaymentEvent", "PresetDiscount", "Promotion", "PromotionBanner",
+    "PurchasingConditions", "ReservationSettings", "StockVehicle", "TaxSetting", "TestCheckoutSession", "TestWebhook", "Trim", "TrimColor", "User",
     "VehicleModel", "Video", "VehiclePhoto", "Warranty",
 ]
