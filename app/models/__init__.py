@@ -42,6 +42,7 @@ from app.models.notifications import Notification
 from app.models.offers import Offer, OfferApproval, OfferNumberCounter, OfferRevision
 from app.models.partner_banks import PartnerBank
 from app.models.promotions import Coupon, Promotion, PromotionBanner
+from app.models.trade_ins import TradeInAppraisal, TradeInPhoto
 
 __all__ = [
     "Accessory", "ApiKey", "ApprovalSettings", "AuditEvent", "Base", "Brand", "CatalogRelease", "Category", "Color",
@@ -50,6 +51,6 @@ __all__ = [
     "DeliveryConfig", "DeliverySlotSetting", "ExpertReview", "Feature", "FeeSetting", "IdempotencyRecord", "ImportBatch",
     "ImportColumnMapping", "Membership", "ModelDeposit", "Notification", "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision",
     "Option", "OutboxAttachment", "OutboxMessage", "PartnerBank", "PresetDiscount", "Promotion", "PromotionBanner",
-    "PurchasingConditions", "ReservationSettings", "StockVehicle", "TaxSetting", "Trim", "TrimColor", "User",
+    "PurchasingConditions", "ReservationSettings", "StockVehicle", "TaxSetting", "TradeInAppraisal", "TradeInPhoto", "Trim", "TrimColor", "User",
     "VehicleModel", "Video", "VehiclePhoto", "Warranty",
 ]
