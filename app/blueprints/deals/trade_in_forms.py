@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField, DecimalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.domain.trade_ins import CONDITION_QUESTIONS, MAX_ODOMETER
@@ -49,7 +50,7 @@ _CHOICES = {q.key: q.choices for q in CONDITION_QUESTIONS}
 
 
 def _question(key: str, choices: tuple[str, ...]) -> RadioField:
-    return RadioField(QUESTION_LABELS[key], choices=[(c, CHOICE_LABELS[(key, c)]) for c in choices],
+    return RadioField(QUESTION_LABELS[key], choices=[SelectChoice(c, CHOICE_LABELS[(key, c)]) for c in choices],
                       validators=[InputRequired(message=_l("Please answer this question."))])
 
 
@@ -61,7 +62,7 @@ class TradeInForm(FlaskForm):
     make = StringField(_l("Make"), validators=[DataRequired(), Length(max=60)])
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=80)])
     odometer = IntegerField(_l("Odometer"), validators=[InputRequired(), NumberRange(min=0, max=MAX_ODOMETER)])
-    odometer_unit = SelectField(_l("Unit"), choices=[("km", "km"), ("mi", "mi")], validators=[InputRequired()])
+    odometer_unit = SelectField(_l("Unit"), choices=[SelectChoice("km", "km"), SelectChoice("mi", "mi")], validators=[InputRequired()])
     payoff = DecimalField(
         _l("Loan still owed on the car (payoff)"), places=None,
         validators=[InputRequired(), NumberRange(min=0, message=_l("The payoff cannot be negative."))],
