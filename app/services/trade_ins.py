@@ -399,11 +399,13 @@ def apply_to_offer(
         deal.out_the_door_price = Decimal(snapshot["out_the_door_price"])
         if appraisal.deal_id is None:
             appraisal.deal_id = deal.id
+        def fmt(name: str) -> str:
+            return format_currency(Decimal(snapshot[name]), deal.currency, locale=dealer.locale)
+
         deal_service.record_event(
             session, deal, "trade_in_applied", actor=actor,
-            note=(f"v{new.revision_no}: {appraisal.description} · "
-                  f"{snapshot['trade_in_allowance']} − {snapshot['trade_in_payoff']} = {snapshot['trade_in_equity']} "
-                  f"{deal.currency}"),
+            note=(f"v{new.revision_no}: {appraisal.description} · {fmt('trade_in_allowance')} − "
+                  f"{fmt('trade_in_payoff')} = {fmt('trade_in_equity')}"),
         )
         audit.record(session, "deal.trade_in", deal, before=before,
                      after={"offer_revision_no": deal.offer_revision_no, "trade_in_equity": deal.trade_in_equity,

@@ -62,7 +62,7 @@ def _seoul_today():
     return datetime.now(UTC).astimezone(ZoneInfo("Asia/Seoul")).date()
 
 
-def test_customer_submits_with_photos_through_the_purchase_link(app, client, world):
+def test_customer_submits_with_photos_through_the_purchase_link(app, client, login, world):
     deal_id, link = _deal(app, world)
     page = client.get(link).get_data(as_text=True)
     assert 'data-testid="trade-in-card"' in page and f"{link}/trade-in" in page
@@ -80,6 +80,15 @@ def test_customer_submits_with_photos_through_the_purchase_link(app, client, wor
         consultant = world.ids["user_consultant_a1"]
         assert db.session.scalar(select(Notification).where(Notification.user_id == consultant,
                                                             Notification.kind == "trade_in.requested")) is not None
+        appraisal_id, photo_ids = appraisal.id, [p.id for p in appraisal.photos]
+    login(world.emails["manager_a1"])
+    base = f"/d/{world.slugs['a1']}/deals/trade-ins/{appraisal_id}"
+    detail = client.get(base).get_data(as_text=True)
+    assert "Winter tyres included" in detail and "Record the appraisal" in detail
+    photo = client.get(f"{base}/photos/{photo_ids[0]}")
+    assert photo.status_code == 200 and photo.mimetype == "image/png" and photo.data.startswith(b"\x89PNG")
+    assert client.get(f"{base}/photos/{photo_ids[1]}").mimetype == "image/jpeg"
+    assert client.get(f"/d/{world.slugs['a1']}/deals/trade-ins/{appraisal_id + 1000}/photos/{photo_ids[0]}").status_code == 404
 
 
 def test_bad_customer_input_is_refused_with_a_message_and_nothing_saved(app, client, world):
