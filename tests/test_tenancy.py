@@ -175,6 +175,30 @@ def _other_notification(w) -> int:
     return row.id
 
 
+def _other_appraisal(w) -> int:
+    from app.models.customers import Customer
+    from app.models.trade_ins import TradeInAppraisal
+
+    customer = Customer(dealer_id=w.ids["b1"], full_name="Other trade-in customer")
+    db.session.add(customer)
+    db.session.flush()
+    row = TradeInAppraisal(dealer_id=w.ids["b1"], customer_id=customer.id, vin="1HGCM82633A004352", year=2003,
+                           make="Honda", model="Accord", odometer=1000, currency="THB", payoff=Decimal(0))
+    db.session.add(row)
+    db.session.flush()
+    return row.id
+
+
+def _other_trade_in_photo(w) -> int:
+    from app.models.trade_ins import TradeInPhoto
+
+    row = TradeInPhoto(dealer_id=w.ids["b1"], appraisal_id=_other_appraisal(w), position=1,
+                       storage_key="trade-ins/x.png", content_type="image/png", width=10, height=10, sha256="0" * 64)
+    db.session.add(row)
+    db.session.flush()
+    return row.id
+
+
 def _b_published(w) -> dict:
     """Publish a model with a trim and a color for brand B; return their codes (not in brand A's catalog)."""
     from app.services.catalog import publish_catalog
@@ -221,6 +245,8 @@ OTHER_TENANT_PARAMS = {
     "application_id": _other_finance_application,
     "document_id": _other_finance_document,
     "payment_id": _other_payment,
+    "appraisal_id": _other_appraisal,
+    "trade_in_photo_id": _other_trade_in_photo,
     # Vehicle display addresses published catalog rows by code: codes published by brand B only.
     "model_code": lambda w: _b_published(w)["model_code"],
     "trim_code": lambda w: _b_published(w)["trim_code"],

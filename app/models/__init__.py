@@ -44,6 +44,7 @@ from app.models.offers import Offer, OfferApproval, OfferNumberCounter, OfferRev
 from app.models.partner_banks import PartnerBank
 from app.models.payments import Payment, PaymentEvent, TestCheckoutSession, TestWebhook
 from app.models.promotions import Coupon, Promotion, PromotionBanner
+from app.models.trade_ins import TradeInAppraisal, TradeInPhoto
 
 __all__ = [
     "Accessory", "ApiKey", "ApprovalSettings", "AuditEvent", "Base", "Brand", "CatalogRelease", "Category", "Color",
@@ -53,5 +54,7 @@ __all__ = [
     "ImportColumnMapping", "Membership", "ModelDeposit", "Notification", "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision",
     "Option", "OutboxAttachment", "OutboxMessage", "PartnerBank", "Payment", "PaymentEvent", "PresetDiscount", "Promotion", "PromotionBanner",
     "PurchasingConditions", "ReservationSettings", "StockVehicle", "TaxSetting", "TestCheckoutSession", "TestWebhook", "Trim", "TrimColor", "User",
+    "Option", "OutboxAttachment", "OutboxMessage", "PartnerBank", "PresetDiscount", "Promotion", "PromotionBanner",
+    "PurchasingConditions", "ReservationSettings", "StockVehicle", "TaxSetting", "TradeInAppraisal", "TradeInPhoto", "Trim", "TrimColor", "User",
     "VehicleModel", "Video", "VehiclePhoto", "Warranty",
 ]

@@ -69,7 +69,7 @@ from app.models.accounts import Dealer, Membership, User
 from app.models.catalog import CatalogRelease, localized
 from app.models.customers import Customer
 from app.models.dealer_settings import ApprovalSettings, ConsultantProfile, FeeSetting, PresetDiscount, TaxSetting
-from app.models.inventory import ONLINE_STATUSES
+from app.models.inventory import ONLINE_STATUSES, VehicleStatus
 from app.models.inventory import StockVehicle as StockRow
 from app.models.offers import Offer
 from app.models.partner_banks import PartnerBank
@@ -474,11 +474,11 @@ def _catalog_vehicle(build: Build, data: BuilderInput, catalog: CatalogData | No
                           tuple(accessories))
 
 
-def _stock_vehicle(build: Build, row: StockRow | None, currency: str) -> StockVehicle | None:
+def _stock_vehicle(build: Build, row: StockRow | None, currency: str, *, held_ok: bool = False) -> StockVehicle | None:
     if row is None:
         build.error("stock_id", _("Choose a vehicle from stock."))
         return None
-    if row.status not in ONLINE_STATUSES:
+    if row.status not in ONLINE_STATUSES and not (held_ok and row.status is VehicleStatus.RESERVED):
         build.error("stock_id", _("This vehicle is no longer available (%(status)s).", status=row.status.value))
         return None
     if not row.is_priced or row.currency != currency:
@@ -588,12 +588,15 @@ def build(
     data: BuilderInput,
     now: datetime,
     locale: str,
+    vehicle_held: bool = False,
 ) -> Build:
     """Price ``data`` for ``dealer`` as ``user`` would save it; never raises for bad input.
 
     Returns a ``Build`` whose ``errors`` map form fields to messages (unknown model, broken option
     rules, a vehicle sold meanwhile, a coupon of another brand, a down payment above the balance,
     a term the bank does not write, too many decimals…). Runs inside the dealer's tenant scope.
+    ``vehicle_held``: re-pricing the offer of an open deal, whose stock car may already be
+    ``reserved`` for that deal (the trade-in amendment); a reserved car is then accepted.
     """
     result = Build(data)
     currency = dealer.currency
@@ -603,7 +606,7 @@ def build(
 
     vehicle: CatalogVehicle | StockVehicle | None
     if data.source == "stock":
-        vehicle = _stock_vehicle(result, context.stock, currency)
+        vehicle = _stock_vehicle(result, context.stock, currency, held_ok=vehicle_held)
         result.stock = context.stock
         model_code = vehicle.model_code if vehicle else ""
         trim_code = vehicle.trim_code if vehicle else ""

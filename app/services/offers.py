@@ -192,6 +192,52 @@ def revise_offer(
     return revision
 
 
+def amend_accepted_offer(
+    session: Session,
+    offer: Offer,
+    *,
+    inputs: dict,
+    priced: PricedOffer,
+    approval: ApprovalResult,
+    vehicle: dict[str, Any],
+    texts: dict[str, Any] | None,
+    actor: User | None,
+    base_revision_no: int,
+    reason: str,
+) -> OfferRevision:
+    """Append a revision to an ACCEPTED offer without reopening it (the state stays ``accepted``).
+
+    The one path for after-acceptance facts that change the figures but not the deal the customer
+    accepted — e.g. an appraised trade-in (``services.trade_ins``). Audit-logged as ``offer.amend``
+    with ``reason``. The approval rules still hold: a revision that would need approval is refused
+    (``OfferError``), since an accepted offer cannot go back through the approval queue. Also
+    refuses an offer that is not accepted and a stale ``base_revision_no``.
+    """
+    if offer.state is not OfferState.ACCEPTED:
+        raise OfferError("Only an accepted offer can be amended this way.")
+    if base_revision_no != offer.current_revision_no:
+        raise OfferError(
+            f"This offer was changed meanwhile (now revision {offer.current_revision_no}); reload it before saving."
+        )
+    if approval.needs_approval:
+        raise OfferError(
+            "The new revision would need approval (" + "; ".join(approval.reasons)
+            + "), and an accepted offer cannot be sent for approval again."
+        )
+    snapshot = build_snapshot(priced, vehicle=vehicle, texts=texts)
+    before = offer.current_revision_no
+    revision = _new_revision(
+        offer, before + 1, inputs=inputs, snapshot=snapshot, priced=priced, approval=approval, actor=actor
+    )
+    session.flush()
+    audit.record(
+        session, "offer.amend", offer, before={"revision_no": before},
+        after={"revision_no": revision.revision_no, "out_the_door_price": priced.out_the_door_price, "reason": reason},
+    )
+    _event(session, offer, "offer_amended", f"{offer.number} v{revision.revision_no}: {reason}"[:500], actor.id if actor else None)
+    return revision
+
+
 def submit_for_approval(session: Session, offer: Offer, actor: User) -> None:
     """Send the current revision to the approval queue (only when it needs approval)."""
     revision = current_revision(offer)
