@@ -18,6 +18,7 @@ from app.models.catalog import (
     Video,
     Warranty,
 )
+from app.models.contracts import Contract
 from app.models.customers import Customer, CustomerEvent
 from app.models.dealer_settings import (
     ApprovalSettings,
@@ -45,7 +46,7 @@ from app.models.promotions import Coupon, Promotion, PromotionBanner
 
 __all__ = [
     "Accessory", "ApiKey", "ApprovalSettings", "AuditEvent", "Base", "Brand", "CatalogRelease", "Category", "Color",
-    "ColorPairExclusion", "ConsultantProfile", "Coupon", "Customer", "CustomerEvent", "Deal", "DealEvent", "Dealer", "DealerDisplayModel",
+    "ColorPairExclusion", "ConsultantProfile", "Contract", "Coupon", "Customer", "CustomerEvent", "Deal", "DealEvent", "Dealer", "DealerDisplayModel",
     "DealerDisplayTrim", "DealerHiddenColor", "DeliveryClosure",
     "DeliveryConfig", "DeliverySlotSetting", "ExpertReview", "Feature", "FeeSetting", "IdempotencyRecord", "ImportBatch",
     "ImportColumnMapping", "Membership", "ModelDeposit", "Notification", "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision",
