@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from reportlab.lib import colors
@@ -71,7 +72,8 @@ class _ContractWriter(_Writer):
     doc: ContractDocument
 
     def when(self, value: datetime) -> str:
-        return format_datetime(value, "medium", locale=self.locale)
+        zone = self.doc.content["dealer"]["timezone"]
+        return f"{format_datetime(value, 'medium', tzinfo=ZoneInfo(zone), locale=self.locale)} ({zone})"
 
     def header(self) -> list:
         d, _ = self.doc, self._
