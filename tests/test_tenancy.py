@@ -124,6 +124,21 @@ def _other_deal(w) -> int:
     return deal.id
 
 
+def _other_contract(w) -> int:
+    from app.models.contracts import Contract
+
+    row = Contract(dealer_id=w.ids["b1"], deal_id=_other_deal(w), version=1, content={}, content_hash=_empty_hash())
+    db.session.add(row)
+    db.session.flush()
+    return row.id
+
+
+def _empty_hash() -> str:
+    from app.domain.contracts import content_hash
+
+    return content_hash({})
+
+
 def _other_notification(w) -> int:
     from app.models.notifications import Notification
 
@@ -176,6 +191,7 @@ OTHER_TENANT_PARAMS = {
     "preset_id": _other_preset,
     "deal_id": _other_deal,
     "notification_id": _other_notification,
+    "contract_id": _other_contract,
     # Vehicle display addresses published catalog rows by code: codes published by brand B only.
     "model_code": lambda w: _b_published(w)["model_code"],
     "trim_code": lambda w: _b_published(w)["trim_code"],
