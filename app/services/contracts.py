@@ -39,7 +39,7 @@ from app.documents.contract_pdf import ContractDocument, render_contract_pdf
 from app.domain.contracts import content_hash, names_match, payment_split
 from app.domain.deal_states import DealAction, DealState
 from app.domain.offer_states import OfferState
-from app.domain.roles import Role
+from app.domain.roles import BusinessModel, Role
 from app.models.accounts import Dealer, User
 from app.models.base import utcnow
 from app.models.catalog import localized
@@ -182,7 +182,7 @@ def generate(
     deal, a withdrawn or expired offer, or a financed deal without approved finance.
     """
     now = now or utcnow()
-    if deal.business_model != "E2E":
+    if deal.business_model != BusinessModel.E2E.value:
         raise ContractError("This dealer signs contracts in the showroom; record the step on the deal.")
     _check_deal(deal)
     if deal.state not in SIGNABLE_DEAL_STATES:
@@ -218,6 +218,11 @@ def generate(
     return contract, True
 
 
+def _lock(session: Session, contract: Contract) -> None:
+    """Re-read ``contract`` under a row lock (PostgreSQL), so two signatures posted at once sign once."""
+    session.refresh(contract, with_for_update=True)
+
+
 def _check_current(session: Session, contract: Contract) -> None:
     current = current_contract(session, contract.deal)
     if current is None or current.id != contract.id:
@@ -244,6 +249,7 @@ def sign_by_customer(
     changes) for a cancelled deal, a withdrawn or expired offer, a version already signed,
     superseded, voided or stale, a missing consent or a name that does not match.
     """
+    _lock(session, contract)
     deal = contract.deal
     _check_deal(deal)
     if contract.state is not ContractState.AWAITING_CUSTOMER:
@@ -293,6 +299,7 @@ def countersign(
     """
     if role is not Role.DEALER_PRINCIPAL:
         raise ContractPermissionError("Only the dealer principal can countersign a contract.")
+    _lock(session, contract)
     deal = contract.deal
     _check_deal(deal)
     if contract.state is ContractState.FULLY_SIGNED:
@@ -340,7 +347,7 @@ def void_live_contracts(session: Session, deal: Deal, now: datetime) -> None:
 
 def contract_facts(session: Session, deal: Deal) -> dict[str, Any]:
     """Return ``{"contract_signed": bool}`` for ``deal_service.facts``: the current version is fully signed and not stale."""
-    if deal.business_model != "E2E":
+    if deal.business_model != BusinessModel.E2E.value:
         return {}
     contract = current_contract(session, deal)
     signed = contract is not None and contract.state is ContractState.FULLY_SIGNED and not is_stale(session, contract)
