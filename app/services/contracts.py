@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from app.documents.contract_pdf import ContractDocument, render_contract_pdf
 from app.domain.contracts import content_hash, names_match, payment_split
 from app.domain.deal_states import DealAction, DealState
+from app.domain.money import quantum
 from app.domain.offer_states import OfferState
 from app.domain.roles import BusinessModel, Role
 from app.models.accounts import Dealer, User
@@ -96,7 +97,10 @@ def build_content(session: Session, deal: Deal, dealer: Dealer) -> dict[str, Any
     if stock is not None:
         vehicle.setdefault("vin", stock.vin or "")
         vehicle.setdefault("stock_number", stock.stock_number or "")
-    priced = snapshot.get("priced") or {"currency": deal.currency, "out_the_door_price": str(deal.out_the_door_price)}
+    # Without an offer, only the out-the-door price; at the currency's unit so a reloaded Numeric hashes the same.
+    priced = snapshot.get("priced") or {
+        "currency": deal.currency, "out_the_door_price": str(deal.out_the_door_price.quantize(quantum(deal.currency))),
+    }
     conditions = session.scalar(select(PurchasingConditions))
     split = payment_split(
         currency=deal.currency, out_the_door_price=deal.out_the_door_price, deposit=deal.deposit_paid,
