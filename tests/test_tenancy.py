@@ -161,9 +161,21 @@ def _other_payment(w) -> int:
 
     row = Payment(dealer_id=w.ids["b1"], deal_id=_other_deal(w), kind=PaymentKind.DEPOSIT, amount=Decimal("5000.00"),
                   currency="THB", provider="test", idempotency_key=f"b1-{next(_names)}")
+
+
+def _other_contract(w) -> int:
+    from app.models.contracts import Contract
+
+    row = Contract(dealer_id=w.ids["b1"], deal_id=_other_deal(w), version=1, content={}, content_hash=_empty_hash())
     db.session.add(row)
     db.session.flush()
     return row.id
+
+
+def _empty_hash() -> str:
+    from app.domain.contracts import content_hash
+
+    return content_hash({})
 
 
 def _other_notification(w) -> int:
@@ -247,6 +259,7 @@ OTHER_TENANT_PARAMS = {
     "payment_id": _other_payment,
     "appraisal_id": _other_appraisal,
     "trade_in_photo_id": _other_trade_in_photo,
+    "contract_id": _other_contract,
     # Vehicle display addresses published catalog rows by code: codes published by brand B only.
     "model_code": lambda w: _b_published(w)["model_code"],
     "trim_code": lambda w: _b_published(w)["trim_code"],

@@ -18,6 +18,7 @@ from app.models.catalog import (
     Video,
     Warranty,
 )
+from app.models.contracts import Contract
 from app.models.customers import Customer, CustomerEvent
 from app.models.dealer_settings import (
     ApprovalSettings,
@@ -48,7 +49,7 @@ from app.models.trade_ins import TradeInAppraisal, TradeInPhoto
 
 __all__ = [
     "Accessory", "ApiKey", "ApprovalSettings", "AuditEvent", "Base", "Brand", "CatalogRelease", "Category", "Color",
-    "ColorPairExclusion", "ConsultantProfile", "Coupon", "Customer", "CustomerEvent", "Deal", "DealEvent", "Dealer", "DealerDisplayModel",
+    "ColorPairExclusion", "ConsultantProfile", "Contract", "Coupon", "Customer", "CustomerEvent", "Deal", "DealEvent", "Dealer", "DealerDisplayModel",
     "DealerDisplayTrim", "DealerHiddenColor", "DeliveryClosure",
     "DeliveryConfig", "DeliverySlotSetting", "ExpertReview", "Feature", "FeeSetting", "FinanceApplication", "FinanceDocument", "IdempotencyRecord", "ImportBatch",
     "ImportColumnMapping", "Membership", "ModelDeposit", "Notification", "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision",
