@@ -36,6 +36,7 @@ from app.models.dealer_settings import (
     TaxSetting,
 )
 from app.models.deals import Deal, DealEvent
+from app.models.deliveries import DeliveryBooking, DeliveryChecklistTick, DeliverySlotCounter
 from app.models.inventory import ApiKey, IdempotencyRecord, ImportBatch, ImportColumnMapping, StockVehicle, VehiclePhoto
 from app.models.mail import OutboxAttachment, OutboxMessage
 from app.models.notifications import Notification
@@ -47,7 +48,7 @@ __all__ = [
     "Accessory", "ApiKey", "ApprovalSettings", "AuditEvent", "Base", "Brand", "CatalogRelease", "Category", "Color",
     "ColorPairExclusion", "ConsultantProfile", "Coupon", "Customer", "CustomerEvent", "Deal", "DealEvent", "Dealer", "DealerDisplayModel",
     "DealerDisplayTrim", "DealerHiddenColor", "DeliveryClosure",
-    "DeliveryConfig", "DeliverySlotSetting", "ExpertReview", "Feature", "FeeSetting", "IdempotencyRecord", "ImportBatch",
+    "DeliveryBooking", "DeliveryChecklistTick", "DeliveryConfig", "DeliverySlotCounter", "DeliverySlotSetting", "ExpertReview", "Feature", "FeeSetting", "IdempotencyRecord", "ImportBatch",
     "ImportColumnMapping", "Membership", "ModelDeposit", "Notification", "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision",
     "Option", "OutboxAttachment", "OutboxMessage", "PartnerBank", "PresetDiscount", "Promotion", "PromotionBanner",
     "PurchasingConditions", "ReservationSettings", "StockVehicle", "TaxSetting", "Trim", "TrimColor", "User",

@@ -4,4 +4,4 @@ from app.access import tenant_blueprint
 
 bp = tenant_blueprint("deals", __name__, kind="dealer", url_prefix="/deals")
 
-from app.blueprints.deals import routes  # noqa: E402,F401
+from app.blueprints.deals import delivery, routes  # noqa: E402,F401
