@@ -22,7 +22,7 @@ Services only flush; the view commits (or rolls back on an error, so nothing is 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
@@ -213,7 +213,7 @@ def book(
         if not quote.eligible:
             raise DeliveryError(
                 "This address is %(distance)s km away, beyond the %(radius)s km delivery radius.", "address",
-                distance=quote.distance_km, radius=quote.radius_km,
+                distance=quote.distance_km, radius=format(quote.radius_km.normalize(), "f"),
             )
     current = active_booking(session, deal)
     if current is not None and (current.slot_date, current.slot_start) == (slot_date, slot_start):
@@ -226,7 +226,7 @@ def book(
         release_place(session, current.slot_date, current.slot_start)
     booking = DeliveryBooking(
         dealer_id=deal.dealer_id, deal_id=deal.id, slot_date=slot_date, slot_start=slot.start, slot_end=slot.end,
-        starts_at=slot.starts_at, method=chosen.value, address=address if quote else "",
+        starts_at=slot.starts_at.astimezone(UTC), method=chosen.value, address=address if quote else "",
         latitude=destination.latitude if quote else None, longitude=destination.longitude if quote else None,
         distance_km=quote.distance_km if quote else None, fee=quote.fee if quote else None,
         channel="staff" if actor else "online", booked_by_user_id=actor.id if actor else None,
