@@ -38,6 +38,7 @@ from app.models.dealer_settings import (
 )
 from app.models.deals import Deal, DealEvent
 from app.models.finance import FinanceApplication, FinanceDocument
+from app.models.deliveries import DeliveryBooking, DeliveryChecklistTick, DeliverySlotCounter
 from app.models.inventory import ApiKey, IdempotencyRecord, ImportBatch, ImportColumnMapping, StockVehicle, VehiclePhoto
 from app.models.mail import OutboxAttachment, OutboxMessage
 from app.models.notifications import Notification
@@ -52,6 +53,7 @@ __all__ = [
     "ColorPairExclusion", "ConsultantProfile", "Contract", "Coupon", "Customer", "CustomerEvent", "Deal", "DealEvent", "Dealer", "DealerDisplayModel",
     "DealerDisplayTrim", "DealerHiddenColor", "DeliveryClosure",
     "DeliveryConfig", "DeliverySlotSetting", "ExpertReview", "Feature", "FeeSetting", "FinanceApplication", "FinanceDocument", "IdempotencyRecord", "ImportBatch",
+    "DeliveryBooking", "DeliveryChecklistTick", "DeliveryConfig", "DeliverySlotCounter", "DeliverySlotSetting", "ExpertReview", "Feature", "FeeSetting", "IdempotencyRecord", "ImportBatch",
     "ImportColumnMapping", "Membership", "ModelDeposit", "Notification", "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision",
     "Option", "OutboxAttachment", "OutboxMessage", "PartnerBank", "Payment", "PaymentEvent", "PresetDiscount", "Promotion", "PromotionBanner",
     "PurchasingConditions", "ReservationSettings", "StockVehicle", "TaxSetting", "TestCheckoutSession", "TestWebhook", "Trim", "TrimColor", "User",
