@@ -161,6 +161,9 @@ def _other_payment(w) -> int:
 
     row = Payment(dealer_id=w.ids["b1"], deal_id=_other_deal(w), kind=PaymentKind.DEPOSIT, amount=Decimal("5000.00"),
                   currency="THB", provider="test", idempotency_key=f"b1-{next(_names)}")
+    db.session.add(row)
+    db.session.flush()
+    return row.id
 
 
 def _other_contract(w) -> int:

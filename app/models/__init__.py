@@ -37,8 +37,8 @@ from app.models.dealer_settings import (
     TaxSetting,
 )
 from app.models.deals import Deal, DealEvent
-from app.models.finance import FinanceApplication, FinanceDocument
 from app.models.deliveries import DeliveryBooking, DeliveryChecklistTick, DeliverySlotCounter
+from app.models.finance import FinanceApplication, FinanceDocument
 from app.models.inventory import ApiKey, IdempotencyRecord, ImportBatch, ImportColumnMapping, StockVehicle, VehiclePhoto
 from app.models.mail import OutboxAttachment, OutboxMessage
 from app.models.notifications import Notification
@@ -50,14 +50,13 @@ from app.models.trade_ins import TradeInAppraisal, TradeInPhoto
 
 __all__ = [
     "Accessory", "ApiKey", "ApprovalSettings", "AuditEvent", "Base", "Brand", "CatalogRelease", "Category", "Color",
-    "ColorPairExclusion", "ConsultantProfile", "Contract", "Coupon", "Customer", "CustomerEvent", "Deal", "DealEvent", "Dealer", "DealerDisplayModel",
-    "DealerDisplayTrim", "DealerHiddenColor", "DeliveryClosure",
-    "DeliveryConfig", "DeliverySlotSetting", "ExpertReview", "Feature", "FeeSetting", "FinanceApplication", "FinanceDocument", "IdempotencyRecord", "ImportBatch",
-    "DeliveryBooking", "DeliveryChecklistTick", "DeliveryConfig", "DeliverySlotCounter", "DeliverySlotSetting", "ExpertReview", "Feature", "FeeSetting", "IdempotencyRecord", "ImportBatch",
-    "ImportColumnMapping", "Membership", "ModelDeposit", "Notification", "Offer", "OfferApproval", "OfferNumberCounter", "OfferRevision",
-    "Option", "OutboxAttachment", "OutboxMessage", "PartnerBank", "Payment", "PaymentEvent", "PresetDiscount", "Promotion", "PromotionBanner",
-    "PurchasingConditions", "ReservationSettings", "StockVehicle", "TaxSetting", "TestCheckoutSession", "TestWebhook", "Trim", "TrimColor", "User",
-    "Option", "OutboxAttachment", "OutboxMessage", "PartnerBank", "PresetDiscount", "Promotion", "PromotionBanner",
-    "PurchasingConditions", "ReservationSettings", "StockVehicle", "TaxSetting", "TradeInAppraisal", "TradeInPhoto", "Trim", "TrimColor", "User",
-    "VehicleModel", "Video", "VehiclePhoto", "Warranty",
+    "ColorPairExclusion", "ConsultantProfile", "Contract", "Coupon", "Customer", "CustomerEvent", "Deal", "DealEvent",
+    "Dealer", "DealerDisplayModel", "DealerDisplayTrim", "DealerHiddenColor", "DeliveryBooking",
+    "DeliveryChecklistTick", "DeliveryClosure", "DeliveryConfig", "DeliverySlotCounter", "DeliverySlotSetting",
+    "ExpertReview", "Feature", "FeeSetting", "FinanceApplication", "FinanceDocument", "IdempotencyRecord",
+    "ImportBatch", "ImportColumnMapping", "Membership", "ModelDeposit", "Notification", "Offer", "OfferApproval",
+    "OfferNumberCounter", "OfferRevision", "Option", "OutboxAttachment", "OutboxMessage", "PartnerBank", "Payment",
+    "PaymentEvent", "PresetDiscount", "Promotion", "PromotionBanner", "PurchasingConditions", "ReservationSettings",
+    "StockVehicle", "TaxSetting", "TestCheckoutSession", "TestWebhook", "TradeInAppraisal", "TradeInPhoto", "Trim",
+    "TrimColor", "User", "VehicleModel", "VehiclePhoto", "Video", "Warranty",
 ]
