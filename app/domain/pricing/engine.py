@@ -526,10 +526,11 @@ def price_offer(pricing: PricingInput) -> PricedOffer:
         raise PricingError(f"The fee and tax table is in {table.currency}, not {currency}", "fee_tax_table")
     vehicle = pricing.vehicle
 
-    # Price floor: stock car → acquisition cost + minimum gross; catalog car → 0.
+    # Price floor: stock car → acquisition cost + minimum gross (a negative minimum gross is a loss the
+    # dealer tolerates; the floor still never goes below 0); catalog car → 0.
     if isinstance(vehicle, StockVehicle):
         cost: Decimal | None = _money(vehicle.acquisition_cost, currency, "Acquisition cost", "acquisition_cost")
-        floor = cost + _money(pricing.minimum_gross, currency, "Minimum gross", "minimum_gross")
+        floor = max(round_money(ZERO, currency), cost + _money(pricing.minimum_gross, currency, "Minimum gross", "minimum_gross"))
     else:
         cost = (
             None if vehicle.dealer_cost is None else _money(vehicle.dealer_cost, currency, "Dealer cost", "dealer_cost")

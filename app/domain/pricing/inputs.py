@@ -296,8 +296,9 @@ class PricingInput:
     ``currency`` ISO 4217 (all amounts, promotions and the fee/tax table must use it);
     ``brand_id`` / ``dealer_id`` / ``now_utc`` (aware) drive promotion eligibility; ``promotions``
     are the candidates in force (the brand's, plus coupon promotions found by entered code);
-    ``coupon_codes`` as typed; ``dealer_discounts`` in application order; ``minimum_gross`` (≥ 0)
-    is the dealer's minimum gross on a stock car (part of its price floor);
+    ``coupon_codes`` as typed; ``dealer_discounts`` in application order; ``minimum_gross`` is the
+    dealer's minimum gross on a stock car (part of its price floor; negative = a tolerated loss, the
+    floor never going below 0);
     ``apr_subvention_terms`` maps an APR-subvention promotion id to its (min, max) term in months
     (a promotion not listed covers every term); ``payments`` are the scenarios to quote (cash by default).
     """
@@ -322,4 +323,8 @@ class PricingInput:
             raise PricingError("coupon_codes must be a collection of codes, not a string", "coupon_codes")
         for name in ("promotions", "coupon_codes", "dealer_discounts", "payments"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        object.__setattr__(self, "minimum_gross", to_amount(self.minimum_gross, "Minimum gross", "minimum_gross"))
+        try:
+            minimum_gross = to_decimal(self.minimum_gross)
+        except MoneyError as exc:
+            raise PricingError(f"Minimum gross is not a number: {self.minimum_gross!r}", "minimum_gross") from exc
+        object.__setattr__(self, "minimum_gross", minimum_gross)

@@ -471,3 +471,15 @@ def test_cash_is_the_default_payment_and_offer_is_immutable() -> None:
     # No cost known for a catalog car without dealer cost: gross is None.
     assert price_offer(seoul()).approval.gross is None
     assert toronto_promo().currency == "CAD"
+
+
+def test_negative_minimum_gross_lowers_the_floor_below_cost_but_never_below_zero():
+    """A dealer tolerating a 500.00 loss: the floor is cost − 500.00 (the approval policy decides who signs it)."""
+    cheap = StockVehicle(stock_number="T9", label="Civic", model_code="CIVIC", trim_code="CIVIC-LX",
+                         list_price=D("12000.00"), acquisition_cost=D("11000.00"))
+    offer = price_offer(toronto(vehicle=cheap, minimum_gross=D("-500.00"), manual_discount=ManualDiscount(D("5000.00"))))
+    assert offer.price_floor == D("10500.00")
+    assert offer.net_price == D("10500.00")
+    worthless = StockVehicle(stock_number="T10", label="Parts car", model_code="X", trim_code="X",
+                             list_price=D("300.00"), acquisition_cost=D("100.00"))
+    assert price_offer(toronto(vehicle=worthless, minimum_gross=D("-500.00"))).price_floor == D("0.00")
