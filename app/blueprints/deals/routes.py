@@ -47,8 +47,20 @@ EVENT_LABELS = {
     "link_sent": _l("Purchase link e-mailed"),
 }
 
-#: Templates of the step cards on the deal page, in order; each step module appends its own.
+#: Templates of the step cards on the deal page; each step module appends its own.
 DEAL_PANELS: list[str] = []
+
+#: The order of the sale, used to sort step cards whatever order their modules were imported in.
+PANEL_ORDER = ("payment", "deposit", "trade_in", "finance", "contract", "delivery")
+
+
+def in_sale_order(panels: list[str]) -> list[str]:
+    """Return the step-card templates ordered as the sale runs (deposit → trade-in → finance → contract → delivery)."""
+
+    def rank(path: str) -> int:
+        return next((i for i, key in enumerate(PANEL_ORDER) if key in path), len(PANEL_ORDER))
+
+    return sorted(panels, key=rank)
 
 #: Purchase links work this long unless revoked by bumping ``Deal.link_version``.
 LINK_MAX_AGE = 60 * 60 * 24 * 120
@@ -121,7 +133,7 @@ def _detail_context(deal: Deal, **extra) -> dict:
         state_labels=STATE_LABELS,
         action_labels=ACTION_LABELS,
         event_labels=EVENT_LABELS,
-        deal_panels=DEAL_PANELS,
+        deal_panels=in_sale_order(DEAL_PANELS),
         settlement=deal_service.settlement_of(deal),
         can_act=can_act_on(deal),
         o2o=deal.business_model == BusinessModel.O2O.value,

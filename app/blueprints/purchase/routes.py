@@ -44,10 +44,10 @@ def load_deal(token: str) -> Deal:
 def view(token: str):
     """The customer's purchase page: where the deal stands and what they can do next."""
     deal = load_deal(token)
-    from app.blueprints.deals.routes import STATE_LABELS
+    from app.blueprints.deals.routes import STATE_LABELS, in_sale_order
 
     steps = [(step.value, STATE_LABELS[step.value], step_status(deal.state, step)) for step in STEP_ORDER]
     return render_template(
         "purchase/view.html", deal=deal, token=token, steps=steps, state_labels=STATE_LABELS,
-        settlement=deal_service.settlement_of(deal), purchase_panels=PURCHASE_PANELS,
+        settlement=deal_service.settlement_of(deal), purchase_panels=in_sale_order(PURCHASE_PANELS),
     )
