@@ -122,3 +122,28 @@ def test_dealer_pdf_download(app, client, login, world):
     login(world.emails["consultant_a1"])
     response = client.get(f"/d/{world.slugs['a1']}/offers/{offer_id}/pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def test_menu_badge_shows_offers_waiting_for_approval(app, client, login, world):
+    slug = world.slugs["a1"]
+    offer_id = _make(app, world, discount="2000000")
+    login(world.emails["consultant_a1"])
+    _post(client, world, offer_id, "submit", revision_no=1)
+    assert "approvals/badge" not in client.get(f"/d/{slug}/").get_data(as_text=True)  # consultants approve nothing
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/workspaces")})
+    login(world.emails["principal_a1"])
+    page = client.get(f"/d/{slug}/offers/").get_data(as_text=True)
+    # the "Offer approval" menu item loads its badge on every page and refreshes it every minute
+    assert f'hx-get="/d/{slug}/offers/approvals/badge" hx-trigger="load, every 60s"' in page
+    assert ">1</span>" in client.get(f"/d/{slug}/offers/approvals/badge", headers={"HX-Request": "true"}).get_data(as_text=True)
+    _post(client, world, offer_id, "decide", revision_no=1, decision="approve", comment="OK")
+    assert "count-badge" not in client.get(f"/d/{slug}/offers/approvals/badge").get_data(as_text=True)
+
+
+def test_final_offer_has_no_empty_actions_card(app, client, login, world):
+    offer_id = _make(app, world)
+    login(world.emails["consultant_a1"])
+    assert 'class="actions"' in client.get(f"/d/{world.slugs['a1']}/offers/{offer_id}").get_data(as_text=True)
+    _post(client, world, offer_id, "withdraw", revision_no=1)
+    assert _state(app, world, offer_id) is OfferState.WITHDRAWN
+    assert 'class="actions"' not in client.get(f"/d/{world.slugs['a1']}/offers/{offer_id}").get_data(as_text=True)
