@@ -153,8 +153,14 @@ def test_offer_built_approved_sent_and_accepted_in_the_browser(browser, live_ser
     customer.get_by_label("I have read and accept the purchasing conditions").check()
     customer.get_by_role("button", name="Accept the offer").click()
     expect(customer.get_by_text("Thank you. You accepted the offer")).to_be_visible()
+    # Accepting opens the deal: the customer lands on their purchase page with the next step, the deposit.
+    expect(customer.get_by_test_id("deal-state")).to_have_text("Offer accepted")
+    expect(customer.locator(".deal-steps .step-current")).to_contain_text("Offer accepted")
+    shots(customer, "customer-purchase-page")
+    customer.goto(link)
     expect(customer.get_by_text(re.compile("You accepted this offer on"))).to_be_visible()
     expect(customer.get_by_role("button", name="Accept the offer")).to_have_count(0)
+    expect(customer.get_by_test_id("continue-purchase")).to_be_visible()
     shots(customer, "customer-accepted")
 
     # --- consultant sees the acceptance -----------------------------------------------------------------------
@@ -162,6 +168,9 @@ def test_offer_built_approved_sent_and_accepted_in_the_browser(browser, live_ser
     expect(state).to_have_text("Accepted")
     expect(page.get_by_text("Accepted by Kim Minjun")).to_be_visible()
     shots(page, "offer-accepted")
+    page.get_by_test_id("open-deal").click()
+    expect(page.get_by_test_id("deal-state")).to_have_text("Offer accepted")
+    shots(page, "deal")
     for context in (consultant, principal, visitor):
         context.close()
 

@@ -16,6 +16,7 @@ from app.extensions import db, htmx
 from app.models.accounts import Membership, User
 from app.models.base import utcnow
 from app.models.offers import Offer
+from app.services import deals as deal_service
 from app.services import offer_queries
 from app.services import offers as offer_service
 from app.services.offer_pdf_response import pdf_response
@@ -105,9 +106,11 @@ def detail(offer_id: int):
     link = None
     if offer.state in (OfferState.SENT, OfferState.VIEWED, OfferState.ACCEPTED, OfferState.DECLINED):
         link = url_for("customer.view", token=offer_service.make_link_token(offer, current_app.config["SECRET_KEY"]), _external=True)
+    deal = deal_service.deal_for_offer(db.session, offer.id) if offer.state is OfferState.ACCEPTED else None
     return render_template(
         "offers/detail.html",
         offer=offer,
+        deal=deal,
         revision=revision,
         snapshot=revision.snapshot,
         diffs=diffs,
