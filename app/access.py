@@ -14,7 +14,7 @@ from functools import wraps
 
 from flask import Blueprint, Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
 from app.domain.roles import (
@@ -67,22 +67,25 @@ def _set_actor() -> None:
 def resolve_dealer(slug: str) -> None:
     """Make the dealer with ``slug`` the tenant of this request, or abort 404 for non-members."""
     with all_tenants():
-        # The brand is read on every dealer request: load it with the dealer (one query, not two).
-        dealer = db.session.scalar(
-            select(Dealer).options(joinedload(Dealer.brand)).where(Dealer.slug == slug, Dealer.active.is_(True))
-        )
-        membership = None
-        if dealer is not None:
-            membership = db.session.scalar(
-                select(Membership).where(
+        # Every dealer request reads these: the dealer, its brand and the user's membership there come
+        # in ONE statement (a membership is unique per user and dealer).
+        row = db.session.execute(
+            select(Dealer, Membership)
+            .options(joinedload(Dealer.brand))
+            .join(
+                Membership,
+                and_(
+                    Membership.dealer_id == Dealer.id,
                     Membership.user_id == current_user.id,
-                    Membership.dealer_id == dealer.id,
                     Membership.active.is_(True),
                     Membership.role.in_(list(DEALER_ROLES)),
-                )
+                ),
             )
-        if membership is None:
+            .where(Dealer.slug == slug, Dealer.active.is_(True))
+        ).first()
+        if row is None:
             abort(404)
+        dealer, membership = row
         brand = dealer.brand
     g.dealer, g.brand, g.membership, g.role = dealer, brand, membership, membership.role
     _enter_scope(TenantScope(dealer_id=dealer.id, brand_id=dealer.brand_id))

@@ -92,6 +92,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if conf_args.get("include_object") is None:
+            # Items the models create on one database only (PostgreSQL trigram indexes) are not
+            # "missing" on the others.
+            from app.models.base import include_in_comparison
+
+            conf_args["include_object"] = include_in_comparison(connection.dialect.name)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

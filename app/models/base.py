@@ -58,6 +58,25 @@ class UTCDateTime(TypeDecorator):
 MoneyColumn = Numeric(14, 2, asdecimal=True)
 
 
+def dialect_only(item, dialect: str):
+    """Create schema ``item`` (an ``Index``…) on ``dialect`` only, and mark it so for ``include_in_comparison``.
+
+    ``ddl_if`` alone is not seen by Alembic's autogenerate, which would report the item missing
+    on every other database.
+    """
+    item.info["dialect"] = dialect
+    return item.ddl_if(dialect=dialect)
+
+
+def include_in_comparison(dialect_name: str):
+    """Return an Alembic ``include_object`` hook that leaves out model items made for another dialect."""
+
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        return reflected or obj.info.get("dialect", dialect_name) == dialect_name
+
+    return include
+
+
 class Base(DeclarativeBase):
     """Base of every model; constraint names follow ``NAMING_CONVENTION`` so migrations are stable."""
 

@@ -7,8 +7,8 @@ dealer's policy, and returns a ``Build``: the priced offer, the approval result,
 ``vehicle`` dict, and field-level ``errors`` (form field name → messages) for anything it could not
 price. ``save`` creates or revises the offer through ``services.offers`` (idempotent per key).
 
-Speed (issue #6: re-price p95 ≤ 30 ms with ≤ 8 SQL statements per request, the 3 of every dealer
-request — user, dealer with brand, membership — included). A re-price reads:
+Speed (issue #6: re-price p95 ≤ 30 ms with ≤ 8 SQL statements per request, the 2 of every dealer
+request — the user; the dealer with its brand and the user's membership — included). A re-price reads:
 
 1. ONE settings row set: the dealer's approval settings, the consultant's profile (authority), the
    latest published catalog release id, the chosen stock car, and the fee and tax rows — outer
@@ -315,40 +315,50 @@ def clear_catalog_cache() -> None:
 
 
 @functools.cache
-def _context_statement():
-    """Build the dealer-context statement once (constructing it cost more than running it)."""
+def _context_statement(with_stock: bool):
+    """Build the dealer-context statement once per shape (constructing it cost more than running it).
+
+    A catalog re-price leaves the stock car out: its 36 always-NULL columns cost more to fetch than
+    the rest of the row set.
+    """
     latest_release = (
         select(func.max(CatalogRelease.id)).where(CatalogRelease.brand_id == Dealer.brand_id).correlate(Dealer).scalar_subquery()
     )
-    return (
-        select(ApprovalSettings, ConsultantProfile, latest_release, StockRow, FeeSetting, TaxSetting)
+    statement = (
+        select(ApprovalSettings, ConsultantProfile, latest_release, FeeSetting, TaxSetting)
         .select_from(Dealer)
         .outerjoin(ApprovalSettings, ApprovalSettings.dealer_id == Dealer.id)
         .outerjoin(ConsultantProfile, and_(ConsultantProfile.dealer_id == Dealer.id,
                                            ConsultantProfile.user_id == bindparam("user_id")))
-        .outerjoin(StockRow, and_(StockRow.dealer_id == Dealer.id, StockRow.id == bindparam("stock_id")))
         .outerjoin(FeeSetting, FeeSetting.dealer_id == Dealer.id)
         .outerjoin(TaxSetting, TaxSetting.dealer_id == Dealer.id)
         .where(Dealer.id == bindparam("dealer_id"))
     )
+    if with_stock:
+        statement = statement.add_columns(StockRow).outerjoin(
+            StockRow, and_(StockRow.dealer_id == Dealer.id, StockRow.id == bindparam("stock_id")))
+    return statement
 
 
 def load_context(session: Session, dealer: Dealer, user_id: int, stock_id: int | None) -> DealerContext:
     """Read approval settings, the consultant's profile, the latest release id, the stock car and the fee/tax rows.
 
     One statement: outer joins from the dealer row (rows = fees × taxes, deduplicated here). Every
-    joined entity gets the tenant criteria in its ON clause from ``app.tenancy``.
+    joined entity gets the tenant criteria in its ON clause from ``app.tenancy``. ``stock_id`` None:
+    no stock car is read (``DealerContext.stock`` is None).
     """
-    rows = session.execute(_context_statement(), {"dealer_id": dealer.id, "user_id": user_id,
-                                                  "stock_id": stock_id or 0}).all()
+    parameters = {"dealer_id": dealer.id, "user_id": user_id}
+    if stock_id is not None:
+        parameters["stock_id"] = stock_id
+    rows = session.execute(_context_statement(stock_id is not None), parameters).all()
     fees: dict[int, FeeSetting] = {}
     taxes: dict[int, TaxSetting] = {}
     first = rows[0] if rows else (None,) * 6
     for row in rows:
+        if row[3] is not None:
+            fees[row[3].id] = row[3]
         if row[4] is not None:
-            fees[row[4].id] = row[4]
-        if row[5] is not None:
-            taxes[row[5].id] = row[5]
+            taxes[row[4].id] = row[4]
     q = quantum(dealer.currency)
     table = dealer_settings.build_fee_tax_table(
         dealer.currency,
@@ -357,7 +367,7 @@ def load_context(session: Session, dealer: Dealer, user_id: int, stock_id: int |
         [dealer_settings.TaxInput(t.code, t.name, t.rate.normalize(), tuple(t.bases), t.included_in_price, t.trade_in_credit)
          for t in sorted(taxes.values(), key=lambda t: (t.position, t.id))],
     )
-    return DealerContext(first[0], first[1], first[2], first[3], table)
+    return DealerContext(first[0], first[1], first[2], first[5] if stock_id is not None else None, table)
 
 
 def authority_of(membership: Membership | None, profile: ConsultantProfile | None, currency: str) -> DiscountAuthority:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import String, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.domain.offer_states import TERMINAL, OfferState
@@ -17,53 +17,110 @@ PAGE_SIZE = 25
 
 @dataclass(frozen=True, slots=True)
 class OfferPage:
-    """One page of the offer list with the pipeline figures of the whole filtered set."""
+    """One page of the offer list with the pipeline figures of the whole filtered set.
+
+    ``state_counts``: ``{state: count}`` of the consultant's (or everyone's) offers before the
+    search and state filters — the filter chips — or None when the caller did not ask for them.
+    """
 
     offers: list[Offer]
     total_count: int
     open_value: Decimal
     page: int
     pages: int
+    state_counts: dict[str, int] | None = None
 
 
-def _filtered(q: str | None, states: list[str] | None, consultant_id: int | None) -> Select:
-    statement = select(Offer).join(Customer, Customer.id == Offer.customer_id)
-    if q:
-        like = f"%{q.strip()}%"
-        statement = statement.where(or_(Offer.number.ilike(like), Customer.full_name.ilike(like), Offer.vehicle_label.ilike(like)))
+def _like_escape(term: str) -> str:
+    """Return ``%term%`` with LIKE's wildcards in ``term`` taken literally (escape character ``\\``)."""
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search_condition(q: str | None):
+    """Return the WHERE condition of the list search ``q``, or None for no search.
+
+    Matches a substring of the offer number, the vehicle label or the customer's name, without
+    regard to case: the database's ``lower()`` on both sides, as ``ILIKE`` does it. Number and label
+    are matched in the precomputed ``Offer.search_text`` (a trigram GIN index on PostgreSQL); the
+    name through the dealer's customers (``IN`` a subquery, no join to count through). ``%`` and
+    ``_`` in ``q`` are literal characters.
+    """
+    term = (q or "").strip()
+    if not term:
+        return None
+    pattern = func.lower(literal(_like_escape(term), String))
+    names = select(Customer.id).where(func.lower(Customer.full_name).like(pattern, escape="\\"))
+    return or_(Offer.search_text.like(pattern, escape="\\"), Offer.customer_id.in_(names))
+
+
+def _summary(
+    session: Session, match, states: list[str] | None, consultant_id: int | None, with_state_counts: bool
+) -> tuple[int, Decimal, dict[str, int] | None]:
+    """Return the filtered set's count and open value, and the chip counts when asked — one grouped scan.
+
+    Grouped by state over the consultant's (or everyone's) offers: ``count(*)`` per state is the chip
+    count; ``count``/``sum`` FILTERed by the search are the filtered figures, of which the states
+    asked for are added up here. Without chip counts, the search and states go into WHERE instead.
+    """
+    statement = select(Offer.state).group_by(Offer.state)
+    if consultant_id:
+        statement = statement.where(Offer.consultant_id == consultant_id)
+    price = func.sum(Offer.out_the_door_price)
+    if with_state_counts and match is not None:
+        statement = statement.add_columns(func.count(), func.count().filter(match), price.filter(match))
+    else:
+        if match is not None:
+            statement = statement.where(match)
+        if states and not with_state_counts:
+            statement = statement.where(Offer.state.in_(states))
+        statement = statement.add_columns(func.count(), func.count(), price)
+    counts: dict[str, int] = {}
+    total, open_value = 0, Decimal(0)
+    for state, count, matched, value in session.execute(statement):
+        key = state.value if hasattr(state, "value") else state
+        counts[key] = count
+        if states and key not in states:
+            continue
+        total += matched
+        if OfferState(key) not in TERMINAL and value is not None:
+            open_value += Decimal(value)
+    return total, open_value, counts if with_state_counts else None
+
+
+def list_offers(
+    session: Session,
+    *,
+    q: str | None = None,
+    states: list[str] | None = None,
+    consultant_id: int | None = None,
+    page: int = 1,
+    with_state_counts: bool = False,
+) -> OfferPage:
+    """Return a page of offers, newest first, with the count and the open pipeline value (non-terminal offers).
+
+    Two queries whatever the page size: the figures (one grouped scan, with the chip counts by
+    state when ``with_state_counts``) and the page rows with their customers and consultants
+    (joined eager load). ``q``: see ``search_condition``.
+    """
+    match = search_condition(q)
+    total, open_value, state_counts = _summary(session, match, states, consultant_id, with_state_counts)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    statement = select(Offer)
+    if match is not None:
+        statement = statement.where(match)
     if states:
         statement = statement.where(Offer.state.in_(states))
     if consultant_id:
         statement = statement.where(Offer.consultant_id == consultant_id)
-    return statement
-
-
-def list_offers(
-    session: Session, *, q: str | None = None, states: list[str] | None = None, consultant_id: int | None = None, page: int = 1
-) -> OfferPage:
-    """Return a page of offers, newest first, with the count and the open pipeline value (non-terminal offers).
-
-    Three queries whatever the page size: count + open value, the page rows, and their customers
-    and consultants (joined eager load).
-    """
-    base = _filtered(q, states, consultant_id).subquery()
-    open_states = [s.value for s in OfferState if s not in TERMINAL]
-    total, open_value = session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(base.c.out_the_door_price).filter(base.c.state.in_(open_states)), 0),
-        ).select_from(base)
-    ).one()
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
     rows = session.scalars(
-        _filtered(q, states, consultant_id)
-        .options(joinedload(Offer.customer), joinedload(Offer.consultant))
+        statement.options(joinedload(Offer.customer, innerjoin=True), joinedload(Offer.consultant))
         .order_by(Offer.created_at.desc(), Offer.id.desc())
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
-    return OfferPage(offers=list(rows), total_count=total, open_value=Decimal(open_value), page=page, pages=pages)
+    return OfferPage(offers=list(rows), total_count=total, open_value=open_value, page=page, pages=pages,
+                     state_counts=state_counts)
 
 
 def counts_by_state(session: Session, consultant_id: int | None = None) -> dict[str, int]:

@@ -70,24 +70,21 @@ def index():
     consultant_id = form.consultant.data if form.consultant.data is not None else None
     if g.role is Role.SALES_CONSULTANT and "consultant" not in request.args:
         consultant_id = current_user.id
+    # The HTMX answer is the table alone: no filter chips (state counts) nor consultant list to fill.
+    fragment = bool(htmx and not htmx.boosted)
     page = offer_queries.list_offers(
         db.session,
         q=form.q.data if not form.q.errors else None,
         states=[s for s in (form.state.data or []) if s in STATE_LABELS],
         consultant_id=consultant_id,
         page=form.page.data or 1,
+        with_state_counts=not fragment,
     )
-    context = dict(
-        form=form,
-        result=page,
-        consultant_id=consultant_id,
-        consultants=_consultants(),
-        counts=offer_queries.counts_by_state(db.session, consultant_id),
-        state_labels=STATE_LABELS,
-    )
-    if htmx and not htmx.boosted:
+    context = dict(form=form, result=page, consultant_id=consultant_id, state_labels=STATE_LABELS)
+    if fragment:
         response = current_app.make_response(render_template("offers/_table.html", **context))
     else:
+        context.update(consultants=_consultants(), counts=page.state_counts)
         response = current_app.make_response(render_template("offers/index.html", **context))
     response.vary.add("HX-Request")
     return response
