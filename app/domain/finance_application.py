@@ -155,7 +155,8 @@ def sniff_document(data: bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> str:
     if not data:
         raise DocumentRejected("The file is empty.")
     if len(data) > max_bytes:
-        raise DocumentRejected(f"The file is larger than {max_bytes // (1024 * 1024)} MB.")
+        limit = f"{max_bytes // (1024 * 1024)} MB" if max_bytes >= 1024 * 1024 else f"{max_bytes // 1024} KB"
+        raise DocumentRejected(f"The file is larger than {limit}.")
     if b"%PDF-" in data[:1024]:
         if b"%%EOF" not in data[-1024:]:
             raise DocumentRejected("The PDF is damaged or truncated.")

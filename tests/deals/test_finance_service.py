@@ -43,10 +43,6 @@ def _submit(app, a1, **changes):
     return deal, bank, application
 
 
-def _other_consultant(world) -> User:
-    return db.session.get(User, world.ids.get("user_group") or db.session.scalar(select(User.id).where(User.name == "group")))
-
-
 def test_submit_copies_the_offer_scenario_and_moves_the_deal_to_financing(app, a1):
     deal, bank, application = _submit(app, a1)
     scenario = svc.scenarios(db.session, deal)[0]
