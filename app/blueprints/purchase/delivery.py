@@ -14,6 +14,7 @@ from app.blueprints.purchase.routes import PURCHASE_PANELS, load_deal
 from app.domain.deal_states import STEP_ORDER, step_status
 from app.domain.roles import BusinessModel
 from app.extensions import db, htmx, limiter
+from app.models.deals import Deal
 from app.services import deals as deal_service
 from app.services import deliveries as _deliveries  # noqa: F401 - registers the delivery facts and cancel hook
 
@@ -41,7 +42,8 @@ def book_delivery(token: str):
                 return "", 204, {"HX-Redirect": target}
             return redirect(target)
     db.session.rollback()
-    deal = load_deal(token)
+    # Re-read in the scope load_deal set (calling load_deal again would stack a second tenant scope).
+    deal = db.session.get(Deal, deal.id)
     steps = [(step.value, STATE_LABELS[step.value], step_status(deal.state, step)) for step in STEP_ORDER]
     return render_template(
         "purchase/view.html", deal=deal, token=token, steps=steps, state_labels=STATE_LABELS,
