@@ -31,7 +31,8 @@ def load_deal(token: str) -> Deal:
     if dealer is None:
         abort(404)
     g.dealer, g.brand = dealer, dealer.brand
-    g._tenant_token = set_scope(TenantScope(dealer_id=dealer.id, brand_id=dealer.brand_id))
+    if g.get("_tenant_token") is None:  # a view may load twice (re-render after an error): one scope per request
+        g._tenant_token = set_scope(TenantScope(dealer_id=dealer.id, brand_id=dealer.brand_id))
     deal = db.session.get(Deal, deal_id)
     if deal is None or deal.link_version != version:
         abort(404, description=_("This link has been replaced. Please ask your sales consultant."))
