@@ -164,7 +164,7 @@ class ImportBatch(TenantScoped, Base):
     ``issues`` is the row-level report: a list of ``{"row", "column", "value", "reason",
     "severity"}`` dicts (``severity`` is ``error`` or ``warning``). ``mapping`` is the column →
     field mapping used. The uploaded files are kept under ``file_key``/``photos_key`` in storage
-    until the batch is committed or discarded. This history feeds the distributor's upload error
+    until the batch is committed, discarded or its job fails (then the keys are None). This history feeds the distributor's upload error
     statistics. While a job runs, ``progress_rows`` of ``progress_total`` rows (None until counted)
     are written in their own short transactions for the polling page.
     """

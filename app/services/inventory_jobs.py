@@ -5,13 +5,17 @@ dealer's tenant scope, reads the uploaded files from storage, runs the dry run o
 commits **once** with the vehicles and the batch's counts together — a failure rolls everything
 back and only marks the batch ``failed`` with the reason. Meanwhile ``BatchProgress`` records
 how many rows have been read, of how many, for the polling page.
+
+Uploaded files live in storage only as long as a job may still need them: after a committed
+import, a failed job or a stopped RQ job they are deleted (``release_upload``/``delete_stored``);
+a dry run keeps them for the commit; the report stays in the history either way.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from flask import current_app, has_app_context
@@ -25,7 +29,7 @@ from app.models.base import utcnow
 from app.models.inventory import ImportBatch, ImportMode, ImportStatus
 from app.services.audit import Actor, acting_as
 from app.services.inventory_import import ImportContext, ImportReport, import_file, mapping_from_dict
-from app.services.storage import get_storage
+from app.services.storage import StorageError, get_storage
 from app.tenancy import scoped
 
 log = logging.getLogger(__name__)
@@ -122,6 +126,7 @@ def run_import_batch(batch_id: int, dealer_id: int, brand_id: int, phase: str, *
         storage = get_storage(current_app.config)
         progress = BatchProgress(batch_id, dealer_id, brand_id, on_write=on_progress)
         started = time.perf_counter()
+        dropped: tuple[str, ...] = ()
         try:
             with acting_as(Actor(user_id=job.user_id)):
                 data = storage.read(job.file_key)
@@ -137,15 +142,18 @@ def run_import_batch(batch_id: int, dealer_id: int, brand_id: int, phase: str, *
             batch.status = ImportStatus.COMMITTED if phase == COMMIT else ImportStatus.PREVIEWED
             batch.error_message = ""
             batch.finished_at = utcnow()
+            # A committed import needs its upload no more; a dry run keeps it for the commit.
+            dropped = release_upload(batch) if phase == COMMIT else ()
             session.commit()
         except ImportFileError as exc:
             session.rollback()
-            _fail(batch_id, dealer_id, brand_id, str(exc))
+            fail_batch(batch_id, dealer_id, brand_id, str(exc))
         except Exception:
             session.rollback()
             log.exception("Import batch %s failed", batch_id)
-            _fail(batch_id, dealer_id, brand_id, "An unexpected error stopped the import. Nothing was saved.")
+            fail_batch(batch_id, dealer_id, brand_id, "An unexpected error stopped the import. Nothing was saved.")
             raise
+        delete_stored(dropped)  # only once the commit that forgets the keys is durable
         return batch.status.value
 
 
@@ -164,14 +172,55 @@ class _JobInput:
     context: ImportContext
 
 
-def _fail(batch_id: int, dealer_id: int, brand_id: int, message: str) -> None:
+def release_upload(batch: ImportBatch) -> tuple[str, ...]:
+    """Forget the batch's uploaded file and photo ZIP; return their storage keys for ``delete_stored``.
+
+    Call it in the transaction that ends the batch's use of them (committed, failed, discarded) and
+    delete the files only after that transaction commits: a rollback then leaves keys and files in
+    place, never a key pointing at a deleted file. The report (counts, issues, error) stays.
+    """
+    keys = tuple(key for key in (batch.file_key, batch.photos_key) if key)
+    batch.file_key = batch.photos_key = None
+    return keys
+
+
+def delete_stored(keys: Iterable[str]) -> None:
+    """Delete stored uploads by key; a file that cannot be deleted is logged, not raised (the batch is done)."""
+    storage = get_storage(current_app.config)
+    for key in keys:
+        try:
+            storage.delete(key)
+        except (OSError, StorageError):
+            log.warning("Could not delete stored upload %s", key, exc_info=True)
+
+
+def fail_batch(batch_id: int, dealer_id: int, brand_id: int, message: str) -> None:
+    """Mark the batch failed with ``message`` (nothing saved) and drop its upload; the report is kept."""
     with scoped(dealer_id=dealer_id, brand_id=brand_id):
         batch = db.session.get(ImportBatch, batch_id)
         batch.status = ImportStatus.FAILED
         batch.saved = False
         batch.error_message = message
         batch.finished_at = utcnow()
+        dropped = release_upload(batch)
         db.session.commit()
+    delete_stored(dropped)
+
+
+def job_stopped(job, connection, *args, **kwargs) -> None:
+    """RQ ``on_stopped`` callback: an import job stopped by hand (``rq`` stop command) ends failed, upload dropped.
+
+    Runs in the worker's main process, outside the job: it makes its own app context when needed.
+    ``job.args`` are ``run_import_batch``'s ``(batch_id, dealer_id, brand_id, phase)``.
+    """
+    batch_id, dealer_id, brand_id, _phase = job.args[:4]
+    if not has_app_context():
+        from app import create_app
+
+        with create_app().app_context():
+            fail_batch(batch_id, dealer_id, brand_id, "The import was stopped. Nothing was saved.")
+        return
+    fail_batch(batch_id, dealer_id, brand_id, "The import was stopped. Nothing was saved.")
 
 
 def get_queue(redis_url: str):
@@ -191,7 +240,10 @@ def dispatch(batch: ImportBatch, phase: str, *, brand_id: int) -> None:
     redis_url = current_app.config.get("REDIS_URL")
     args = (batch.id, batch.dealer_id, brand_id, phase)
     if redis_url:
-        job = get_queue(redis_url).enqueue(run_import_batch, *args, job_timeout=1800, result_ttl=3600)
+        from rq import Callback
+
+        job = get_queue(redis_url).enqueue(run_import_batch, *args, job_timeout=1800, result_ttl=3600,
+                                           on_stopped=Callback(job_stopped))
         batch.job_id = job.id
         db.session.commit()
     else:

@@ -161,7 +161,7 @@ def test_import_job_runs_on_rq_with_a_simple_worker(app, client, login, world):
         pytest.skip("Redis is not reachable at 127.0.0.1:6379")
     from rq import SimpleWorker
 
-    from app.services.inventory_jobs import get_queue
+    from app.services.inventory_jobs import get_queue, job_stopped
     from tests.inventory.test_routes import _base, _batch_id, _csv, _mapping_post, _upload
 
     queue = get_queue(REDIS_URL)
@@ -174,6 +174,7 @@ def test_import_job_runs_on_rq_with_a_simple_worker(app, client, login, world):
         waiting = client.get(f"{_base(world)}/import/{batch_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
         assert 'hx-trigger="every 1s"' in waiting  # the page polls while the job is queued
         assert len(queue) == 1
+        assert queue.jobs[0].stopped_callback is job_stopped  # a job stopped by hand still drops the upload
         with app.app_context():
             assert SimpleWorker([queue], connection=connection).work(burst=True)
     finally:
