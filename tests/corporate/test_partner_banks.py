@@ -83,6 +83,8 @@ INVALID = [
     ({"bands-1-apr": "-1"}, "Enter an APR between 0 and 100.", 'value="-1"'),
     ({"bands-1-apr": "4.5555"}, "Use at most 3 decimal places.", 'value="4.5555"'),
     ({"bands-1-apr": "abc"}, "Not a valid decimal value.", 'value="abc"'),
+    ({"bands-1-apr": "sNaN"}, "Not a valid decimal value.", 'value="sNaN"'),
+    ({"min_down_payment_percent": "NaN"}, "Not a valid decimal value.", 'value="NaN"'),
     ({"bands-1-max_term": "40"}, "Overlaps the band 1–40 months.", 'value="40"'),
     ({"bands-1-max_term": "30"}, "Leaves months 31–36 without an APR.", 'value="30"'),
     ({"bands-1-min_term": "20", "bands-1-max_term": "10"}, "The band must end at or after the month it starts.",

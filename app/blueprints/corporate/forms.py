@@ -42,7 +42,17 @@ from app.i18n import tenant_currency
 LOCALES = ("en", "ko", "ru", "th", "zh_Hans")
 
 
-class MoneyField(DecimalField):
+class FiniteDecimalField(DecimalField):
+    """A decimal that refuses ``NaN``, ``sNaN`` and ``Infinity`` as not a number (``sNaN`` would crash NumberRange)."""
+
+    def process_formdata(self, valuelist) -> None:
+        super().process_formdata(valuelist)
+        if isinstance(self.data, Decimal) and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+
+
+class MoneyField(FiniteDecimalField):
     """An amount in the brand's currency: shown at its minor unit (KRW 0, THB 2 places) and refused with more."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -478,7 +488,7 @@ class AprBandRowForm(Form):
         Optional(), NumberRange(min=1, max=120, message=_l("Enter a term from 1 to 120 months."))])
     max_term = IntegerField(_l("To (months)"), validators=[
         Optional(), NumberRange(min=1, max=120, message=_l("Enter a term from 1 to 120 months."))])
-    apr = DecimalField(_l("APR (%)"), places=None, validators=[
+    apr = FiniteDecimalField(_l("APR (%)"), places=None, validators=[
         Optional(), NumberRange(min=0, max=100, message=_l("Enter an APR between 0 and 100."))])
 
     def is_blank(self) -> bool:
@@ -517,7 +527,7 @@ class PartnerBankForm(FlaskForm):
     max_term = IntegerField(_l("Longest term (months)"), validators=[
         InputRequired(message=_l("Enter a term from 1 to 120 months.")),
         NumberRange(min=1, max=120, message=_l("Enter a term from 1 to 120 months."))])
-    min_down_payment_percent = DecimalField(_l("Minimum down payment (% of the price)"), places=None, validators=[
+    min_down_payment_percent = FiniteDecimalField(_l("Minimum down payment (% of the price)"), places=None, validators=[
         InputRequired(message=_l("Enter a percentage between 0 and 100.")),
         NumberRange(min=0, max=100, message=_l("Enter a percentage between 0 and 100."))])
     bands = FieldList(FormField(AprBandRowForm), min_entries=1)
