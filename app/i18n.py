@@ -17,10 +17,11 @@ from decimal import Decimal
 import segno
 from babel import Locale
 from flask import Flask, current_app, g, request, session
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 from markupsafe import Markup
 
+from app.domain.pricing.labels import payment_label
 from app.extensions import babel
 
 
@@ -125,11 +126,17 @@ def _d(value: date | None, fmt: str = "medium") -> str:
     return "" if value is None else format_date(value, fmt)
 
 
+def _payment_label(payment) -> str:
+    """Word a payment scenario's label in the current locale (``domain.pricing.labels``)."""
+    return payment_label(payment, gettext)
+
+
 def init_app(app: Flask) -> None:
     """Initialise Flask-Babel and register the formatting filters."""
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters.update(money=money, datetime=_dt, date=_d, number=format_decimal, qr_svg=qr_svg)
-    app.jinja_env.globals.update(language_name=language_name, available_locales=available_locales)
+    app.jinja_env.globals.update(language_name=language_name, available_locales=available_locales,
+                                 payment_label=_payment_label)
 
     @app.context_processor
     def _locale_context():

@@ -214,6 +214,14 @@ def _other_trade_in_photo(w) -> int:
     return row.id
 
 
+def _other_bank(w) -> int:
+    from app.models.partner_banks import PartnerBank
+
+    bank = PartnerBank(brand_id=w.ids["brand_b"], name=f"Other bank {next(_names)}",
+                       apr_bands=[{"min_term": 1, "max_term": 60, "apr": "5.9"}], max_term=60)
+    return cf._add(bank).id
+
+
 def _b_published(w) -> dict:
     """Publish a model with a trim and a color for brand B; return their codes (not in brand A's catalog)."""
     from app.services.catalog import publish_catalog
@@ -263,6 +271,7 @@ OTHER_TENANT_PARAMS = {
     "appraisal_id": _other_appraisal,
     "trade_in_photo_id": _other_trade_in_photo,
     "contract_id": _other_contract,
+    "bank_id": _other_bank,
     # Vehicle display addresses published catalog rows by code: codes published by brand B only.
     "model_code": lambda w: _b_published(w)["model_code"],
     "trim_code": lambda w: _b_published(w)["trim_code"],

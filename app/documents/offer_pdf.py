@@ -32,6 +32,7 @@ from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from app.documents.fonts import font_runs, needs_shaping, paragraph_font, register_fonts
+from app.domain.pricing.labels import payment_label
 
 BRAND_COLOUR = colors.HexColor("#0b5394")
 MUTED = colors.HexColor("#666666")
@@ -231,7 +232,7 @@ class _Writer:
             term = (_("%(n)s months") % {"n": pay["term_months"]}) if pay.get("term_months") else "—"
             apr = f"{pay['apr_percent']} %" if pay.get("apr_percent") is not None else "—"
             monthly = self.money(pay["monthly_payment"]) if pay.get("monthly_payment") else "—"
-            rows.append([self.p(pay["label"]), self.p(self.money(pay["down_payment"]), self.right), self.p(term), self.p(apr), self.p(monthly, self.right)])
+            rows.append([self.p(payment_label(pay, _)), self.p(self.money(pay["down_payment"]), self.right), self.p(term), self.p(apr), self.p(monthly, self.right)])
             finance = pay.get("finance")
             if finance:
                 detail = " · ".join(

@@ -50,6 +50,7 @@ class Permission(StrEnum):
     MANAGE_PROMOTIONS = "manage_promotions"
     MANAGE_DEALERS = "manage_dealers"
     MANAGE_BRAND_CUSTOMERS = "manage_brand_customers"
+    MANAGE_PARTNER_BANKS = "manage_partner_banks"
     PLATFORM = "platform"
 
 
@@ -62,6 +63,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_PROMOTIONS,
             Permission.MANAGE_DEALERS,
             Permission.MANAGE_BRAND_CUSTOMERS,
+            Permission.MANAGE_PARTNER_BANKS,  # lender rate sheets: admins only, not marketing
         }
     ),
     Role.CORPORATE_MARKETER: frozenset({Permission.VIEW_CORPORATE, Permission.MANAGE_CATALOG, Permission.MANAGE_PROMOTIONS}),

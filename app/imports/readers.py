@@ -123,10 +123,22 @@ class ImportTable:
     sheet: str | None = None
     sheet_names: tuple[str, ...] = ()
     _rows: Callable[[], Iterator[SourceRow]] = field(default=lambda: iter(()), repr=False, compare=False)
+    _count: Callable[[], int] | None = field(default=None, repr=False, compare=False)
 
     def rows(self) -> Iterator[SourceRow]:
         """Return a fresh iterator over the data rows (blank rows skipped)."""
         return self._rows()
+
+    def count_rows(self) -> int:
+        """Return how many data rows ``rows()`` will yield, by a cheaper pass where the format allows.
+
+        For an import's progress bar ("1,200 of 3,145 rows"). Exact for CSV and XML; for XLSX a row
+        whose cells are all blank but hold formulas is not counted (``rows()`` yields it). Raises
+        ``ImportFileError`` for a damaged CSV record, like ``rows()``.
+        """
+        if self._count is not None:
+            return self._count()
+        return sum(1 for _row in self.rows())
 
 
 # --- entry point -------------------------------------------------------------------------
@@ -349,6 +361,17 @@ def _read_csv(data: bytes, *, encoding: str | None, delimiter: str | None, max_r
                 raise _too_many_rows(max_rows)
             yield _build_row(final_header, number, list(record))
 
+    def count() -> int:
+        # The same walk as rows() without building the rows: about a quarter of its time.
+        started, total = False, 0
+        for _number, record in records():
+            filled = any(not _is_blank(cell) for cell in record)
+            if not started:
+                started = filled
+            elif filled:
+                total += 1
+        return total
+
     return ImportTable(
         format=FileFormat.CSV,
         header=final_header,
@@ -356,6 +379,7 @@ def _read_csv(data: bytes, *, encoding: str | None, delimiter: str | None, max_r
         encoding_guessed=guessed,
         delimiter=chosen,
         _rows=rows,
+        _count=count,
     )
 
 
@@ -507,8 +531,22 @@ def _read_xlsx(data: bytes, *, sheet: str | None, max_rows: int) -> ImportTable:
             values_book.close()
             formulas_book.close()
 
+    def count() -> int:
+        # One workbook, values only (rows() opens two to find formulas).
+        book = _load_workbook(data, data_only=True)
+        try:
+            worksheet = book[chosen]
+            worksheet.reset_dimensions()
+            return sum(
+                1
+                for number, cells in enumerate(worksheet.iter_rows(values_only=True), start=1)
+                if number > header_row and any(not _is_blank(_excel_value(value)) for value in cells)
+            )
+        finally:
+            book.close()
+
     return ImportTable(
-        format=FileFormat.XLSX, header=header, sheet=chosen, sheet_names=worksheet_names, _rows=rows
+        format=FileFormat.XLSX, header=header, sheet=chosen, sheet_names=worksheet_names, _rows=rows, _count=count
     )
 
 
@@ -609,7 +647,10 @@ def _read_xml(data: bytes, *, max_rows: int) -> ImportTable:
                 continue
             yield SourceRow(number=number, values={name: fields.get(name) for name in header})
 
-    return ImportTable(format=FileFormat.XML, header=header, encoding=None, _rows=rows)
+    def count() -> int:
+        return sum(1 for fields in parsed if not all(_is_blank(value) for value in fields.values()))
+
+    return ImportTable(format=FileFormat.XML, header=header, encoding=None, _rows=rows, _count=count)
 
 
 __all__ = [

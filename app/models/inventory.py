@@ -164,8 +164,9 @@ class ImportBatch(TenantScoped, Base):
     ``issues`` is the row-level report: a list of ``{"row", "column", "value", "reason",
     "severity"}`` dicts (``severity`` is ``error`` or ``warning``). ``mapping`` is the column →
     field mapping used. The uploaded files are kept under ``file_key``/``photos_key`` in storage
-    until the batch is committed or discarded. This history feeds the distributor's upload error
-    statistics.
+    until the batch is committed, discarded or its job fails (then the keys are None). This history feeds the distributor's upload error
+    statistics. While a job runs, ``progress_rows`` of ``progress_total`` rows (None until counted)
+    are written in their own short transactions for the polling page.
     """
 
     __tablename__ = "import_batch"
@@ -201,6 +202,8 @@ class ImportBatch(TenantScoped, Base):
     error_message: Mapped[str] = mapped_column(Text, default="")
     issues: Mapped[list | None] = mapped_column(JSON)
     finished_at: Mapped[datetime | None]
+    progress_rows: Mapped[int] = mapped_column(default=0, server_default="0")
+    progress_total: Mapped[int | None]
 
 
 class ImportColumnMapping(TenantScoped, Base):

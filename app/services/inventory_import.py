@@ -349,14 +349,28 @@ def validate_row(
     return VehicleRow(row=row, vin=vin, stock_number=stock_number, values=values), issues
 
 
+#: How often (in rows) an import reports its progress.
+PROGRESS_EVERY = 500
+
+#: ``progress(rows_done, rows_total)``: called as an import reads its rows (see ``import_file``).
+Progress = Callable[[int, int], None]
+
+
 def validate_table(
     table: ImportTable,
     mapping: ColumnMapping,
     context: ImportContext,
     report: ImportReport,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
+    *,
+    total: int = 0,
+    every: int = PROGRESS_EVERY,
 ) -> list[VehicleRow]:
-    """Validate every row of ``table``; count rows and rejections into ``report``; return accepted rows."""
+    """Validate every row of ``table``; count rows and rejections into ``report``; return accepted rows.
+
+    ``progress(rows_done, total)`` is called every ``every`` rows (no database access here, so a
+    progress writer may use its own short transactions meanwhile).
+    """
     columns = {canonical: column for column, canonical in mapping.columns.items() if canonical in IMPORTABLE_FIELDS}
     accepted: list[VehicleRow] = []
     for source in table.rows():
@@ -370,8 +384,8 @@ def validate_table(
             report.rejected += 1
         else:
             accepted.append(vehicle)
-        if progress and report.total_rows % 500 == 0:
-            progress(report.total_rows)
+        if progress and report.total_rows % every == 0:
+            progress(report.total_rows, max(total, report.total_rows))
     return accepted
 
 
@@ -648,13 +662,20 @@ def import_file(
     mode: ImportMode = ImportMode.VALID_ROWS,
     source: str = "file",
     storage=None,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
+    progress_every: int = PROGRESS_EVERY,
+    context: ImportContext | None = None,
 ) -> ImportReport:
     """Read, validate and reconcile a stock file; unless ``dry_run``, write it (flush only).
 
     Runs in the dealer's tenant scope. ``mapping`` defaults to the remembered/suggested one.
     Raises ``ImportFileError`` when the file or photo ZIP cannot be read safely (nothing is written)
     and when the mapping lacks a required field. ``storage`` is needed to save photos.
+
+    ``progress(rows_done, rows_total)``, when given, is called once the rows are counted (0 of
+    total), every ``progress_every`` rows, and when every row is read. Given ``mapping`` and
+    ``context``, nothing touches the database until the rows are read, so a caller that has
+    committed beforehand holds no transaction (no SQLite lock) while progress is written.
     """
     started = time.perf_counter()
     table = read_table(data, filename, encoding=encoding)
@@ -664,8 +685,14 @@ def import_file(
         names = ", ".join("VIN or stock number" if m is CanonicalField.VIN else m.value for m in missing)
         raise ImportFileError(f"No column is mapped to: {names}.")
     report = ImportReport()
-    context = ImportContext.for_dealer(dealer)
-    rows = validate_table(table, mapping, context, report, progress)
+    context = context or ImportContext.for_dealer(dealer)
+    total = 0
+    if progress is not None:
+        total = table.count_rows()
+        progress(0, total)
+    rows = validate_table(table, mapping, context, report, progress, total=total, every=progress_every)
+    if progress is not None:
+        progress(report.total_rows, report.total_rows)
     archive = None
     if photos:
         keys = [r.vin for r in rows if r.vin], [r.stock_number for r in rows if r.stock_number]

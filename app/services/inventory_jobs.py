@@ -3,15 +3,24 @@
 The same function, ``run_import_batch``, is what both runners execute. It loads the batch in the
 dealer's tenant scope, reads the uploaded files from storage, runs the dry run or the commit, and
 commits **once** with the vehicles and the batch's counts together — a failure rolls everything
-back and only marks the batch ``failed`` with the reason.
+back and only marks the batch ``failed`` with the reason. Meanwhile ``BatchProgress`` records
+how many rows have been read, of how many, for the polling page.
+
+Uploaded files live in storage only as long as a job may still need them: after a committed
+import, a failed job or a stopped RQ job they are deleted (``release_upload``/``delete_stored``);
+a dry run keeps them for the commit; the report stays in the history either way.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from flask import current_app, has_app_context
+from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.imports.readers import ImportFileError
@@ -19,8 +28,8 @@ from app.models.accounts import Dealer
 from app.models.base import utcnow
 from app.models.inventory import ImportBatch, ImportMode, ImportStatus
 from app.services.audit import Actor, acting_as
-from app.services.inventory_import import ImportReport, import_file, mapping_from_dict
-from app.services.storage import get_storage
+from app.services.inventory_import import ImportContext, ImportReport, import_file, mapping_from_dict
+from app.services.storage import StorageError, get_storage
 from app.tenancy import scoped
 
 log = logging.getLogger(__name__)
@@ -30,8 +39,9 @@ DRY_RUN, COMMIT = "dry_run", "commit"
 
 
 def store_report(batch: ImportBatch, report: ImportReport) -> None:
-    """Copy the report's counts and issues onto ``batch``."""
+    """Copy the report's counts and issues onto ``batch`` (progress: every row read)."""
     batch.total_rows = report.total_rows
+    batch.progress_rows = batch.progress_total = report.total_rows
     batch.created_count = report.created
     batch.updated_count = report.updated
     batch.unchanged_count = report.unchanged
@@ -46,16 +56,59 @@ def store_report(batch: ImportBatch, report: ImportReport) -> None:
     batch.issues = [issue.as_dict() for issue in report.issues]
 
 
-def run_import_batch(batch_id: int, dealer_id: int, brand_id: int, phase: str) -> str:
+class BatchProgress:
+    """Write an import's progress (rows read of total) onto its batch, each time in its own short transaction.
+
+    A separate session does the writing, so the job's own transaction — committed once at the end,
+    atomic — is untouched, and the polling page (another request, another process with RQ) sees each
+    value as soon as it is written. ``import_file`` reads its rows without touching the database, so
+    on SQLite no lock of the job's is held meanwhile. A failed write is logged and the job goes on:
+    progress is a courtesy, never a reason to fail an import. ``on_write(rows, total)`` is called
+    after each write (tests observe it there).
+    """
+
+    def __init__(self, batch_id: int, dealer_id: int, brand_id: int,
+                 on_write: Callable[[int, int], None] | None = None) -> None:
+        self.batch_id, self.dealer_id, self.brand_id = batch_id, dealer_id, brand_id
+        self.on_write = on_write
+        self.last: tuple[int, int] | None = None
+        self.broken = False
+
+    def __call__(self, rows: int, total: int) -> None:
+        """Record ``rows`` of ``total`` (skipped when unchanged or after a failed write)."""
+        if self.broken or self.last == (rows, total):
+            return
+        session = db.session.session_factory()
+        try:
+            with scoped(dealer_id=self.dealer_id, brand_id=self.brand_id):
+                session.execute(update(ImportBatch).where(ImportBatch.id == self.batch_id)
+                                .values(progress_rows=rows, progress_total=total))
+                session.commit()
+        except SQLAlchemyError:
+            session.rollback()
+            self.broken = True
+            log.warning("Import batch %s: progress not recorded; the import goes on", self.batch_id, exc_info=True)
+            return
+        finally:
+            session.close()
+        self.last = (rows, total)
+        if self.on_write is not None:
+            self.on_write(rows, total)
+
+
+def run_import_batch(batch_id: int, dealer_id: int, brand_id: int, phase: str, *,
+                     on_progress: Callable[[int, int], None] | None = None) -> str:
     """Run ``phase`` (``dry_run`` or ``commit``) of import batch ``batch_id``; return the final status.
 
-    Usable as an RQ job: outside an app context it creates the app from the environment.
+    Usable as an RQ job: outside an app context it creates the app from the environment. Progress
+    (rows read of total) is written on the batch while the rows are read (``BatchProgress``;
+    ``on_progress`` is its observer hook); the final counts come with the report.
     """
     if not has_app_context():  # an RQ worker process
         from app import create_app
 
         with create_app().app_context():
-            return run_import_batch(batch_id, dealer_id, brand_id, phase)
+            return run_import_batch(batch_id, dealer_id, brand_id, phase, on_progress=on_progress)
     session = db.session
     with scoped(dealer_id=dealer_id, brand_id=brand_id):
         batch = session.get(ImportBatch, batch_id)
@@ -64,43 +117,110 @@ def run_import_batch(batch_id: int, dealer_id: int, brand_id: int, phase: str) -
         dealer = session.get(Dealer, dealer_id)
         batch.status = ImportStatus.RUNNING
         batch.phase = phase
+        batch.progress_rows, batch.progress_total = 0, None
+        # Everything the rows need is read now: after this commit the job holds no transaction
+        # until the rows are read, so progress can be committed beside it (even on SQLite).
+        job = _JobInput(batch.file_key, batch.photos_key, batch.file_name, batch.encoding, dict(batch.mapping or {}),
+                        ImportMode(batch.mode), batch.source, batch.user_id, ImportContext.for_dealer(dealer))
         session.commit()
         storage = get_storage(current_app.config)
+        progress = BatchProgress(batch_id, dealer_id, brand_id, on_write=on_progress)
         started = time.perf_counter()
+        dropped: tuple[str, ...] = ()
         try:
-            with acting_as(Actor(user_id=batch.user_id)):
-                data = storage.read(batch.file_key)
-                photos = storage.read(batch.photos_key) if batch.photos_key else None
-                mapping = mapping_from_dict(list(batch.mapping or {}), batch.mapping or {}) if batch.mapping else None
+            with acting_as(Actor(user_id=job.user_id)):
+                data = storage.read(job.file_key)
+                photos = storage.read(job.photos_key) if job.photos_key else None
+                mapping = mapping_from_dict(list(job.mapping), job.mapping) if job.mapping else None
                 report = import_file(
-                    session, dealer, data, batch.file_name, mapping=mapping, encoding=batch.encoding, photos=photos,
-                    dry_run=phase != COMMIT, mode=ImportMode(batch.mode), source=batch.source, storage=storage,
+                    session, dealer, data, job.file_name, mapping=mapping, encoding=job.encoding, photos=photos,
+                    dry_run=phase != COMMIT, mode=job.mode, source=job.source, storage=storage,
+                    progress=progress, context=job.context,
                 )
             store_report(batch, report)
             batch.duration_ms = int((time.perf_counter() - started) * 1000)
             batch.status = ImportStatus.COMMITTED if phase == COMMIT else ImportStatus.PREVIEWED
             batch.error_message = ""
             batch.finished_at = utcnow()
+            # A committed import needs its upload no more; a dry run keeps it for the commit.
+            dropped = release_upload(batch) if phase == COMMIT else ()
             session.commit()
         except ImportFileError as exc:
             session.rollback()
-            _fail(batch_id, dealer_id, brand_id, str(exc))
+            fail_batch(batch_id, dealer_id, brand_id, str(exc))
         except Exception:
             session.rollback()
             log.exception("Import batch %s failed", batch_id)
-            _fail(batch_id, dealer_id, brand_id, "An unexpected error stopped the import. Nothing was saved.")
+            fail_batch(batch_id, dealer_id, brand_id, "An unexpected error stopped the import. Nothing was saved.")
             raise
+        delete_stored(dropped)  # only once the commit that forgets the keys is durable
         return batch.status.value
 
 
-def _fail(batch_id: int, dealer_id: int, brand_id: int, message: str) -> None:
+@dataclass(frozen=True, slots=True)
+class _JobInput:
+    """What the job reads from the batch and the dealer before it lets go of its transaction."""
+
+    file_key: str
+    photos_key: str | None
+    file_name: str
+    encoding: str | None
+    mapping: dict[str, str]
+    mode: ImportMode
+    source: str
+    user_id: int | None
+    context: ImportContext
+
+
+def release_upload(batch: ImportBatch) -> tuple[str, ...]:
+    """Forget the batch's uploaded file and photo ZIP; return their storage keys for ``delete_stored``.
+
+    Call it in the transaction that ends the batch's use of them (committed, failed, discarded) and
+    delete the files only after that transaction commits: a rollback then leaves keys and files in
+    place, never a key pointing at a deleted file. The report (counts, issues, error) stays.
+    """
+    keys = tuple(key for key in (batch.file_key, batch.photos_key) if key)
+    batch.file_key = batch.photos_key = None
+    return keys
+
+
+def delete_stored(keys: Iterable[str]) -> None:
+    """Delete stored uploads by key; a file that cannot be deleted is logged, not raised (the batch is done)."""
+    storage = get_storage(current_app.config)
+    for key in keys:
+        try:
+            storage.delete(key)
+        except (OSError, StorageError):
+            log.warning("Could not delete stored upload %s", key, exc_info=True)
+
+
+def fail_batch(batch_id: int, dealer_id: int, brand_id: int, message: str) -> None:
+    """Mark the batch failed with ``message`` (nothing saved) and drop its upload; the report is kept."""
     with scoped(dealer_id=dealer_id, brand_id=brand_id):
         batch = db.session.get(ImportBatch, batch_id)
         batch.status = ImportStatus.FAILED
         batch.saved = False
         batch.error_message = message
         batch.finished_at = utcnow()
+        dropped = release_upload(batch)
         db.session.commit()
+    delete_stored(dropped)
+
+
+def job_stopped(job, connection, *args, **kwargs) -> None:
+    """RQ ``on_stopped`` callback: an import job stopped by hand (``rq`` stop command) ends failed, upload dropped.
+
+    Runs in the worker's main process, outside the job: it makes its own app context when needed.
+    ``job.args`` are ``run_import_batch``'s ``(batch_id, dealer_id, brand_id, phase)``.
+    """
+    batch_id, dealer_id, brand_id, _phase = job.args[:4]
+    if not has_app_context():
+        from app import create_app
+
+        with create_app().app_context():
+            fail_batch(batch_id, dealer_id, brand_id, "The import was stopped. Nothing was saved.")
+        return
+    fail_batch(batch_id, dealer_id, brand_id, "The import was stopped. Nothing was saved.")
 
 
 def get_queue(redis_url: str):
@@ -120,7 +240,10 @@ def dispatch(batch: ImportBatch, phase: str, *, brand_id: int) -> None:
     redis_url = current_app.config.get("REDIS_URL")
     args = (batch.id, batch.dealer_id, brand_id, phase)
     if redis_url:
-        job = get_queue(redis_url).enqueue(run_import_batch, *args, job_timeout=1800, result_ttl=3600)
+        from rq import Callback
+
+        job = get_queue(redis_url).enqueue(run_import_batch, *args, job_timeout=1800, result_ttl=3600,
+                                           on_stopped=Callback(job_stopped))
         batch.job_id = job.id
         db.session.commit()
     else:

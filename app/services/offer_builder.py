@@ -540,7 +540,9 @@ def _scenarios(build: Build, session: Session, data: BuilderInput, currency: str
     if wanted:
         build.banks = {b.id: b for b in session.scalars(
             select(PartnerBank).where(PartnerBank.id.in_(wanted), PartnerBank.active.is_(True)))}
-    payments: list = [CashPayment(_("Cash"))]
+    # No labels: the engine records the standard ones as codes, worded in the reader's language
+    # when shown (domain.pricing.labels), not in the consultant's UI language.
+    payments: list = [CashPayment()]
     for kind, scenario in (("finance", data.finance), ("lease", data.lease)):
         if scenario is None:
             continue
@@ -567,10 +569,9 @@ def _scenarios(build: Build, session: Session, data: BuilderInput, currency: str
         down = (scenario.down or Decimal(0)).quantize(quantum(currency))
         apr = None if bank else scenario.apr
         if kind == "finance":
-            payments.append(FinancePayment(scenario.term, down, apr, bank, label=_("Finance %(n)s months", n=scenario.term)))
+            payments.append(FinancePayment(scenario.term, down, apr, bank))
         else:
-            payments.append(LeasePayment(scenario.term, scenario.residual, down, apr, bank,
-                                         label=_("Lease %(n)s months", n=scenario.term)))
+            payments.append(LeasePayment(scenario.term, scenario.residual, down, apr, bank))
     return payments
 
 

@@ -103,3 +103,16 @@ def save_bank(
         audit.record(session, "partner_bank.update", bank, before={k: str(v) for k, v in before.items()},
                      after={k: str(v) for k, v in after.items()})
     return bank
+
+
+def set_bank_active(session: Session, bank: PartnerBank, active: bool) -> PartnerBank:
+    """Deactivate (the offer builder no longer offers it) or reactivate a partner bank; audit-logged.
+
+    Saved offers keep the bank's name and rates in their snapshots, so deactivating changes none of them.
+    """
+    if bank.active != active:
+        audit.record(session, "partner_bank.reactivate" if active else "partner_bank.deactivate", bank,
+                     before={"active": bank.active}, after={"active": active})
+        bank.active = active
+        session.flush()
+    return bank

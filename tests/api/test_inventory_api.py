@@ -14,6 +14,8 @@ from app.services import api_keys
 from app.tenancy import scoped
 from tests.inventory.factories import VINS, vehicle
 
+REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+
 
 def _key(app, dealer_id: int, brand_id: int) -> str:
     with app.app_context(), scoped(dealer_id=dealer_id, brand_id=brand_id):
@@ -143,7 +145,7 @@ def _redis():
     try:
         from redis import Redis
 
-        connection = Redis.from_url("redis://127.0.0.1:6379/15")
+        connection = Redis.from_url(REDIS_URL)
         connection.ping()
         return connection
     except Exception:  # noqa: BLE001 - any connection problem means "no Redis here"
@@ -153,25 +155,26 @@ def _redis():
 
 
 def test_import_job_runs_on_rq_with_a_simple_worker(app, client, login, world):
-    """The same job function, enqueued on Redis db 15 and run by RQ's SimpleWorker in burst mode."""
+    """The same job function, enqueued on Redis (``REDIS_TEST_URL``, db 15) and run by RQ's SimpleWorker in burst mode."""
     connection = _redis()
     if connection is None:
         pytest.skip("Redis is not reachable at 127.0.0.1:6379")
     from rq import SimpleWorker
 
-    from app.services.inventory_jobs import get_queue
+    from app.services.inventory_jobs import get_queue, job_stopped
     from tests.inventory.test_routes import _base, _batch_id, _csv, _mapping_post, _upload
 
-    queue = get_queue("redis://127.0.0.1:6379/15")
+    queue = get_queue(REDIS_URL)
     queue.empty()
     login(world.emails["principal_a1"])
     batch_id = _batch_id(_upload(client, world, _csv(f"{VINS[0]},A-1,Honda,Accord,2003,100,1,Used,")))
-    app.config["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+    app.config["REDIS_URL"] = REDIS_URL
     try:
         _mapping_post(client, world, batch_id)
         waiting = client.get(f"{_base(world)}/import/{batch_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
         assert 'hx-trigger="every 1s"' in waiting  # the page polls while the job is queued
         assert len(queue) == 1
+        assert queue.jobs[0].stopped_callback is job_stopped  # a job stopped by hand still drops the upload
         with app.app_context():
             assert SimpleWorker([queue], connection=connection).work(burst=True)
     finally:
@@ -181,6 +184,7 @@ def test_import_job_runs_on_rq_with_a_simple_worker(app, client, login, world):
     with app.app_context(), scoped(dealer_id=world.ids["a1"]):
         batch = db.session.get(ImportBatch, batch_id)
         assert batch.status.value == "previewed" and batch.created_count == 1 and batch.job_id
+        assert (batch.progress_rows, batch.progress_total) == (1, 1)  # the worker recorded its progress too
 
 
 def test_cli_import_prints_the_report(app, runner, world, tmp_path):

@@ -4,4 +4,12 @@ from app.access import tenant_blueprint
 
 bp = tenant_blueprint("corporate", __name__, kind="brand")
 
-from app.blueprints.corporate import catalog, people, price_import, promotions, reports, routes  # noqa: E402,F401
+from app.blueprints.corporate import (  # noqa: E402,F401
+    catalog,
+    partner_banks,
+    people,
+    price_import,
+    promotions,
+    reports,
+    routes,
+)

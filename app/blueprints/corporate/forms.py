@@ -13,6 +13,9 @@ from wtforms import (
     DateTimeLocalField,
     DecimalField,
     EmailField,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -22,7 +25,16 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from app.domain.money import minor_units, round_money
 from app.i18n import tenant_currency
@@ -30,7 +42,17 @@ from app.i18n import tenant_currency
 LOCALES = ("en", "ko", "ru", "th", "zh_Hans")
 
 
-class MoneyField(DecimalField):
+class FiniteDecimalField(DecimalField):
+    """A decimal that refuses ``NaN``, ``sNaN`` and ``Infinity`` as not a number (``sNaN`` would crash NumberRange)."""
+
+    def process_formdata(self, valuelist) -> None:
+        super().process_formdata(valuelist)
+        if isinstance(self.data, Decimal) and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+
+
+class MoneyField(FiniteDecimalField):
     """An amount in the brand's currency: shown at its minor unit (KRW 0, THB 2 places) and refused with more."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -445,3 +467,109 @@ class PriceImportConfirmForm(FlaskForm):
     """Apply a previewed price list: the signed token names the stored file, never the preview itself."""
 
     token = HiddenField(validators=[DataRequired()])
+
+
+# --- partner banks ------------------------------------------------------------------------------------
+
+
+def _blank(field) -> bool:
+    return not "".join(field.raw_data or []).strip()
+
+
+def _decimals(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+class AprBandRowForm(Form):
+    """One band of a rate sheet: from/to months (inclusive) at an APR in percent; a blank row is ignored."""
+
+    min_term = IntegerField(_l("From (months)"), validators=[
+        Optional(), NumberRange(min=1, max=120, message=_l("Enter a term from 1 to 120 months."))])
+    max_term = IntegerField(_l("To (months)"), validators=[
+        Optional(), NumberRange(min=1, max=120, message=_l("Enter a term from 1 to 120 months."))])
+    apr = FiniteDecimalField(_l("APR (%)"), places=None, validators=[
+        Optional(), NumberRange(min=0, max=100, message=_l("Enter an APR between 0 and 100."))])
+
+    def is_blank(self) -> bool:
+        """Return True when nothing was typed in the row (it is then left out)."""
+        return all(_blank(self[name]) for name in ("min_term", "max_term", "apr"))
+
+    def validate(self, extra_validators=None) -> bool:
+        """Check the row alone: complete when used, from ≤ to, APR with at most 3 decimal places."""
+        ok = super().validate(extra_validators)
+        if not ok or self.is_blank():
+            return ok
+        for name in ("min_term", "max_term", "apr"):
+            if self[name].data is None:
+                self[name].errors.append(gettext("Required when the row is used."))
+                ok = False
+        if not ok:
+            return False
+        if self.min_term.data > self.max_term.data:
+            self.max_term.errors.append(gettext("The band must end at or after the month it starts."))
+            ok = False
+        if _decimals(self.apr.data) > 3:
+            self.apr.errors.append(gettext("Use at most 3 decimal places."))
+            ok = False
+        return ok
+
+
+class PartnerBankForm(FlaskForm):
+    """A partner bank's rate sheet: name, longest term, minimum down payment and APR by term band.
+
+    Rules checked across rows (messages on the row at fault): at least one band; bands neither
+    overlap nor leave a gap; the last band ends at the bank's longest term, so every term the bank
+    writes has exactly one APR (``domain.finance.PartnerBankTerms.apr_for``).
+    """
+
+    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Enter the bank's name.")), Length(max=120)])
+    max_term = IntegerField(_l("Longest term (months)"), validators=[
+        InputRequired(message=_l("Enter a term from 1 to 120 months.")),
+        NumberRange(min=1, max=120, message=_l("Enter a term from 1 to 120 months."))])
+    min_down_payment_percent = FiniteDecimalField(_l("Minimum down payment (% of the price)"), places=None, validators=[
+        InputRequired(message=_l("Enter a percentage between 0 and 100.")),
+        NumberRange(min=0, max=100, message=_l("Enter a percentage between 0 and 100."))])
+    bands = FieldList(FormField(AprBandRowForm), min_entries=1)
+
+    def validate_min_down_payment_percent(self, field) -> None:
+        """At most two decimal places, as stored (``Numeric(5, 2)``)."""
+        if field.data is not None and _decimals(field.data) > 2:
+            raise ValidationError(gettext("Use at most 2 decimal places."))
+
+    def filled_bands(self) -> list[AprBandRowForm]:
+        """Return the band rows that are not blank, in the order typed."""
+        return [entry.form for entry in self.bands.entries if not entry.form.is_blank()]
+
+    def validate(self, extra_validators=None) -> bool:
+        """Validate the fields, then the bands together (see the class docstring)."""
+        ok = super().validate(extra_validators)
+        rows = self.filled_bands()
+        if not rows:
+            self.form_errors.append(gettext("Give at least one APR band."))
+            return False
+        if not ok or self.max_term.data is None:
+            return False
+        ordered = sorted(rows, key=lambda r: r.min_term.data)
+        previous = None
+        for row in ordered:
+            low, high = row.min_term.data, row.max_term.data
+            if high > self.max_term.data:
+                row.max_term.errors.append(gettext("Ends after the bank's longest term (%(n)s months).", n=self.max_term.data))
+                ok = False
+            if previous is not None:
+                if low <= previous.max_term.data:
+                    row.min_term.errors.append(gettext("Overlaps the band %(low)s–%(high)s months.",
+                                                       low=previous.min_term.data, high=previous.max_term.data))
+                    ok = False
+                elif low > previous.max_term.data + 1:
+                    row.min_term.errors.append(gettext("Leaves months %(low)s–%(high)s without an APR.",
+                                                       low=previous.max_term.data + 1, high=low - 1))
+                    ok = False
+            previous = row
+        last = ordered[-1].max_term.data
+        if ok and last < self.max_term.data:
+            self.max_term.errors.append(gettext("The bands stop at %(n)s months: extend the last band or shorten the "
+                                                "longest term.", n=last))
+            ok = False
+        return ok

@@ -52,7 +52,7 @@ from app.models.inventory import (
 )
 from app.services import api_keys
 from app.services.inventory_import import change_status, mapping_to_dict, remember_mapping, remembered_mapping
-from app.services.inventory_jobs import COMMIT, DRY_RUN, dispatch
+from app.services.inventory_jobs import COMMIT, DRY_RUN, delete_stored, dispatch, release_upload
 from app.services.storage import StorageError, get_storage
 
 PAGE_SIZE = 25
@@ -323,8 +323,8 @@ def import_batch(batch_id: int):
 @require(Permission.MANAGE_INVENTORY)
 def import_commit(batch_id: int):
     """Step 4: save the previewed import (runs the same checks again against the current stock)."""
-    batch = _editable(batch_id)
-    if not ConfirmForm().validate() or batch.status is not ImportStatus.PREVIEWED:
+    batch = db.get_or_404(ImportBatch, batch_id)  # a batch already saved has no upload left: say so, no 404
+    if not ConfirmForm().validate() or batch.status is not ImportStatus.PREVIEWED or batch.file_key is None:
         flash(_("This import cannot be saved now; run the dry run first."), "error")
         return _go("inventory.import_batch", batch_id=batch.id)
     batch.status = ImportStatus.QUEUED
@@ -342,13 +342,10 @@ def import_discard(batch_id: int):
     batch = _editable(batch_id)
     if not ConfirmForm().validate() or batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.COMMITTED):
         abort(400)
-    storage = get_storage(current_app.config)
-    for key in (batch.file_key, batch.photos_key):
-        if key:
-            storage.delete(key)
-    batch.file_key = batch.photos_key = None
+    dropped = release_upload(batch)
     batch.status = ImportStatus.DISCARDED
     db.session.commit()
+    delete_stored(dropped)
     flash(_("The import was discarded; nothing was saved."), "info")
     return _go("inventory.imports")
 

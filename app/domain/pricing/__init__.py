@@ -19,6 +19,7 @@ from app.domain.pricing.inputs import (
     StockVehicle,
     TradeIn,
 )
+from app.domain.pricing.labels import payment_label
 from app.domain.pricing.result import (
     AppliedPromotionLine,
     ApprovalInputs,
@@ -58,5 +59,6 @@ __all__ = [
     "StockVehicle",
     "TradeIn",
     "desking_sheet",
+    "payment_label",
     "price_offer",
 ]

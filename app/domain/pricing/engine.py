@@ -57,6 +57,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from app.domain.finance import (
     AprLookup,
@@ -94,6 +95,7 @@ from .inputs import (
     PricingInput,
     StockVehicle,
 )
+from .labels import CASH_LABEL, FINANCE_LABEL, LEASE_LABEL
 from .result import (
     AppliedPromotionLine,
     ApprovalInputs,
@@ -424,6 +426,13 @@ class _Figures:
     total_fees: Decimal
 
 
+def _standard_label(request: FinancePayment | LeasePayment, code: str) -> dict[str, Any]:
+    """The language-neutral label of a scenario without a custom label: code + term (``pricing.labels``)."""
+    if request.label:
+        return {}
+    return {"label_code": code, "label_params": {"months": request.term_months}}
+
+
 def _quote_payment(
     request: PaymentRequest,
     offer: _Figures,
@@ -433,7 +442,8 @@ def _quote_payment(
     balance = offer.balance_due
     if isinstance(request, CashPayment):
         zero = round_money(ZERO, currency)
-        return PaymentQuote(PaymentKind.CASH, request.label, zero, zero, balance)
+        return PaymentQuote(PaymentKind.CASH, request.label or "Cash", zero, zero, balance,
+                            label_code="" if request.label else CASH_LABEL)
     down = _money(request.down_payment, currency, "Down payment", "down_payment")
     apr, standard, promo_id = _apr_for(request, subventions)
     bank_name = request.bank.name if request.bank is not None else None
@@ -466,6 +476,7 @@ def _quote_payment(
             bank_name,
             quote.monthly_payment,
             finance=quote,
+            **_standard_label(request, FINANCE_LABEL),
         )
     assert isinstance(request, LeasePayment)
     equity = offer.equity
@@ -500,6 +511,7 @@ def _quote_payment(
         bank_name,
         lease.monthly_payment,
         lease=lease,
+        **_standard_label(request, LEASE_LABEL),
     )
 
 

@@ -206,9 +206,13 @@ class TradeIn:
 
 @dataclass(frozen=True, slots=True)
 class CashPayment:
-    """Pay the balance in cash (after trade-in equity); nothing is financed."""
+    """Pay the balance in cash (after trade-in equity); nothing is financed.
 
-    label: str = "Cash"
+    ``label``: free text shown instead of the standard wording; leave it empty for the standard
+    label, which the quote then carries as a language-neutral code (see ``pricing.labels``).
+    """
+
+    label: str = ""
 
 
 def _apr_source(apr_percent: Amount | None, bank: PartnerBankTerms | None, what: str) -> Decimal | None:
@@ -234,7 +238,8 @@ class FinancePayment:
 
     With a partner ``bank`` the APR comes from its rate sheet, its minimum down payment is checked and
     an applied APR-subvention promotion may lower the APR (``finance.apply_apr_subvention``).
-    ``lender_fees`` are paid to the lender at signing (part of the cost of credit).
+    ``lender_fees`` are paid to the lender at signing (part of the cost of credit). ``label``: as
+    ``CashPayment.label`` (empty = the standard "Finance N months", carried as a code).
     """
 
     term_months: int
@@ -257,7 +262,8 @@ class LeasePayment:
 
     ``residual_percent`` of the reference price (MSRP + options), one value or a table by term;
     ``down_payment`` (cap cost reduction, ≥ 0); ``apr_percent`` or ``bank``; ``monthly_tax_percent``
-    where lease payments are taxed (replaces the upfront added tax); other fields as ``LeaseScenario``.
+    where lease payments are taxed (replaces the upfront added tax); other fields as ``LeaseScenario``;
+    ``label`` as ``CashPayment.label`` (empty = the standard "Lease N months", carried as a code).
     """
 
     term_months: int

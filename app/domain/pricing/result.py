@@ -8,7 +8,8 @@ kind ``INCLUDED_TAX``: informational, already inside the prices, counted in no t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
@@ -152,6 +153,11 @@ class PaymentQuote:
     ``LeaseQuote.due_at_signing``); ``apr_percent`` used and the bank's ``standard_apr_percent``;
     ``subvention_promotion_id`` when an APR-subvention promotion lowered it; ``monthly_payment``
     None for cash; ``finance`` / ``lease`` the full quotes from ``app.domain.finance``.
+
+    ``label`` is English (or the request's custom text); ``label_code`` and ``label_params`` say
+    the same without a language (``"finance_months"``, ``{"months": 60}``) so that a saved offer
+    is shown in the language of whoever reads it (``pricing.labels.payment_label``). A custom
+    label has no code.
     """
 
     kind: PaymentKind
@@ -167,6 +173,8 @@ class PaymentQuote:
     monthly_payment: Decimal | None = None
     finance: FinanceQuote | None = None
     lease: LeaseQuote | None = None
+    label_code: str = ""
+    label_params: Mapping[str, int] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
