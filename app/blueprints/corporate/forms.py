@@ -527,7 +527,7 @@ class PartnerBankForm(FlaskForm):
     max_term = IntegerField(_l("Longest term (months)"), validators=[
         InputRequired(message=_l("Enter a term from 1 to 120 months.")),
         NumberRange(min=1, max=120, message=_l("Enter a term from 1 to 120 months."))])
-    min_down_payment_percent = FiniteDecimalField(_l("Minimum down payment (% of the price)"), places=None, validators=[
+    min_down_payment_percent = FiniteDecimalField(_l("Minimum down payment (percent of the price)"), places=None, validators=[
         InputRequired(message=_l("Enter a percentage between 0 and 100.")),
         NumberRange(min=0, max=100, message=_l("Enter a percentage between 0 and 100."))])
     bands = FieldList(FormField(AprBandRowForm), min_entries=1)
