@@ -27,7 +27,7 @@ def _reserved(app, world) -> tuple[int, str]:
     """Commit a reserved deal of dealer A1 (customer 김민준, consultant_a1); return its id and purchase token."""
     with app.app_context(), scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
         dealer = db.session.get(Dealer, world.ids["a1"])
-        customer = Customer(dealer_id=dealer.id, full_name=NAME, email="minjun@example.com", preferred_locale="ko")
+        customer = Customer(dealer_id=dealer.id, full_name=NAME, email="minjun@example.com")  # the deal speaks English (offer locale)
         db.session.add(customer)
         db.session.flush()
         deal_factories.reservation_settings("0")
