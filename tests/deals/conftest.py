@@ -27,7 +27,7 @@ def a1(app, world):
     """Yield a ``DealSetup`` inside dealer A1's scope (E2E, KRW, Asia/Seoul)."""
     with app.app_context(), scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
         dealer = db.session.get(Dealer, world.ids["a1"])
-        customer = Customer(dealer_id=dealer.id, full_name="김민준", email="minjun@example.com", preferred_locale="ko")
+        customer = Customer(dealer_id=dealer.id, full_name="김민준", email="minjun@example.com")  # reads the deal in its language (the offer's, English)
         db.session.add(customer)
         db.session.flush()
         yield DealSetup(dealer, customer, db.session.get(User, world.ids["user_consultant_a1"]),

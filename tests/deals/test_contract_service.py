@@ -35,6 +35,7 @@ def _countersign(a1, contract, role=Role.DEALER_PRINCIPAL, user=None):
 
 
 def test_generate_freezes_offer_conditions_and_payment_split(a1):
+    a1.customer.preferred_locale = "ko"  # this customer reads Korean
     db.session.add(PurchasingConditions(cancellation_policy={"ko": "계약 후 7일 이내 취소 가능", "en": "Cancel within 7 days"},
                                         refund_policy={"en": "Refund in 14 days"}, required_documents=["ID card"]))
     deal = reserved_deal(a1)

@@ -126,6 +126,7 @@ def test_queue_is_oldest_first_and_appraisal_records_response_time(a1, storage):
 
 
 def test_appraise_rules_and_customer_email_in_their_language(a1, storage):
+    a1.customer.preferred_locale = "ko"  # this customer reads Korean
     deal = tf.builder_deal(a1.dealer, a1.customer, a1.consultant)
     appraisal = _submit(a1, storage, deal)
     with pytest.raises(TradeInError, match="sales manager"):
