@@ -13,10 +13,13 @@ can be followed by a new one (the deal goes back to ``reserved``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
+
+from app.domain.pricing.labels import payment_label
 
 
 class FinanceStatus(StrEnum):
@@ -92,10 +95,12 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def scenarios_from_snapshot(snapshot: dict | None) -> list[Scenario]:
+def scenarios_from_snapshot(snapshot: dict | None, gettext: Callable[[str], str] | None = None) -> list[Scenario]:
     """Return the finance and lease scenarios of an offer revision snapshot (cash ones are skipped).
 
     Entries lacking a term, APR or amount financed are skipped (they cannot be applied for).
+    ``gettext`` words the label in the reader's language (``pricing.labels.payment_label``); without
+    it the label stored in the snapshot is used.
     """
     payments = ((snapshot or {}).get("priced") or {}).get("payments") or []
     result: list[Scenario] = []
@@ -108,7 +113,8 @@ def scenarios_from_snapshot(snapshot: dict | None) -> list[Scenario]:
             continue
         result.append(
             Scenario(
-                index=index, kind=str(pay["kind"]), label=str(pay.get("label") or pay["kind"]), term_months=term,
+                index=index, kind=str(pay["kind"]), label=(payment_label(pay, gettext) if gettext else str(pay.get("label") or "")) or str(pay["kind"]),
+                term_months=term,
                 down_payment=down or Decimal(0), amount_financed=financed, apr_percent=apr,
                 monthly_payment=_decimal(pay.get("monthly_payment")), bank_name=str(pay.get("bank_name") or ""),
             )

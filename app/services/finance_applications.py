@@ -119,7 +119,9 @@ def scenarios(session: Session, deal: Deal) -> list[Scenario]:
             OfferRevision.offer_id == deal.offer_id, OfferRevision.revision_no == deal.offer_revision_no
         )
     )
-    return scenarios_from_snapshot(snapshot)
+    from flask_babel import gettext
+
+    return scenarios_from_snapshot(snapshot, gettext)
 
 
 def active_application(session: Session, deal: Deal) -> FinanceApplication | None:
