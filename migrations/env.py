@@ -92,20 +92,54 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        if conf_args.get("include_object") is None:
-            # Items the models create on one database only (PostgreSQL trigram indexes) are not
-            # "missing" on the others.
-            from app.models.base import include_in_comparison
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a SQLite table (copy, DROP, rename). With foreign keys on, that DROP
+            # first deletes every row, cascading to child tables (an offer's revisions…) or failing on
+            # RESTRICT. SQLite's documented procedure for schema changes: keys off outside any
+            # transaction (so on the driver connection, before SQLAlchemy begins one), a foreign key
+            # check before each migration commits, keys on again.
+            _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
+        try:
+            # A copy: Flask-Migrate's configure_args is shared by every app (and database) of the process.
+            options = dict(conf_args)
+            if sqlite:
+                options.setdefault("on_version_apply", _check_sqlite_foreign_keys)
+            if options.get("include_object") is None:
+                # Items the models create on one database only (PostgreSQL trigram indexes) are not
+                # "missing" on the others.
+                from app.models.base import include_in_comparison
 
-            conf_args["include_object"] = include_in_comparison(connection.dialect.name)
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+                options["include_object"] = include_in_comparison(connection.dialect.name)
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **options
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                if connection.in_transaction():
+                    connection.rollback()
+                _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")
+
+
+def _sqlite_pragma(connection, pragma):
+    """Run ``pragma`` on the driver connection, outside any transaction (where SQLite honours it)."""
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def _check_sqlite_foreign_keys(ctx, step, heads, run_args):
+    """Refuse (roll back) a SQLite migration step that left rows with dangling foreign keys."""
+    broken = ctx.connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"Migration {step.up_revision_id} broke foreign keys: {broken[:10]}")
 
 
 if context.is_offline_mode():
