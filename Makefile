@@ -3,6 +3,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
+# `make demo PORT=8080 HOST=0.0.0.0` serves elsewhere; seed-demo prints the address actually served.
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# pytest-xdist workers for `make test` (each gets its own SQLite file, PostgreSQL database and Redis db).
+TEST_WORKERS ?= auto
 
 .PHONY: demo test install translations db seed run lint extract-messages update-messages bench clean
 
@@ -23,20 +28,20 @@ db: translations
 	$(BIN)/flask db upgrade
 
 seed: db
-	$(BIN)/flask seed-demo
+	$(BIN)/flask seed-demo --base-url http://$(HOST):$(PORT)
 
 run:
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-## Runs the portal with demo data on http://127.0.0.1:5000 (SQLite under instance/).
+## Runs the portal with demo data on http://$(HOST):$(PORT) (default 127.0.0.1:5000; SQLite under instance/).
 demo: seed run
 
 ## Runs the whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: translations
-	TEST_DATABASE_URL= $(BIN)/python -m pytest
+	TEST_DATABASE_URL= $(BIN)/python -m pytest -n $(TEST_WORKERS)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on $$TEST_DATABASE_URL =="; \
-		$(BIN)/python -m pytest; \
+		$(BIN)/python -m pytest -n $(TEST_WORKERS); \
 	fi
 
 lint: install

@@ -12,13 +12,15 @@ def init_app(app: Flask) -> None:
     """Register the commands."""
 
     @app.cli.command("seed-demo")
-    def seed_demo_command() -> None:
+    @click.option("--base-url", envvar="DEMO_BASE_URL", default="http://127.0.0.1:5000", show_default=True,
+                  help="The address the portal is served at (make demo passes HOST and PORT), printed for sign-in.")
+    def seed_demo_command(base_url: str) -> None:
         """Create (or update) the demo brands, dealers and users; safe to run again."""
         from app.demo.seed import seed_demo
 
         users = seed_demo(db.session)
         db.session.commit()
-        click.echo("Demo data ready. Sign in at http://127.0.0.1:5000/login with:")
+        click.echo(f"Demo data ready. Sign in at {base_url.rstrip('/')}/login with:")
         for email, password, role, where in users:
             click.echo(f"  {email:<34} {password:<14} {role:<20} {where}")
 

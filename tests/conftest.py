@@ -25,6 +25,43 @@ from tests import factories
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 
+def _per_worker_services() -> None:
+    """Give each pytest-xdist worker its own PostgreSQL database and Redis database.
+
+    The suite drops and rebuilds the ``public`` schema of its database and flushes its Redis database, so two
+    workers must never share either: worker ``gwN`` uses ``<database>_gwN`` (created when missing) and Redis
+    database ``15 - N``. Runs at import time, before any test module reads the environment.
+    """
+    global TEST_DATABASE_URL
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker:
+        return
+    index = int(worker.removeprefix("gw") or 0)
+    redis_url = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+    base, _, _db_number = redis_url.rpartition("/")
+    os.environ["REDIS_TEST_URL"] = f"{base}/{15 - index}"
+    if not TEST_DATABASE_URL.startswith("postgresql"):
+        return
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(TEST_DATABASE_URL)
+    name = f"{url.database}_{worker}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))  # noqa: S608 - the name is built from the worker id
+    finally:
+        admin.dispose()
+    TEST_DATABASE_URL = url.set(database=name).render_as_string(hide_password=False)
+    os.environ["TEST_DATABASE_URL"] = TEST_DATABASE_URL
+
+
+_per_worker_services()
+
+
 def is_postgres() -> bool:
     """Return True when the suite runs on PostgreSQL."""
     return TEST_DATABASE_URL.startswith("postgresql")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -63,3 +64,27 @@ def test_demo_users_land_where_expected(app, client, runner):
         assert response.status_code == 302
         assert client.get("/").headers["Location"] == expected
         client.post("/logout", data={"csrf_token": csrf_token(client, "/workspaces")})
+
+
+def test_seed_demo_prints_the_address_actually_served(runner):
+    default = runner.invoke(args=["seed-demo"])
+    assert "Sign in at http://127.0.0.1:5000/login" in default.output
+    chosen = runner.invoke(args=["seed-demo", "--base-url", "http://127.0.0.1:8123/"])
+    assert chosen.exit_code == 0, chosen.output
+    assert "Sign in at http://127.0.0.1:8123/login" in chosen.output
+    assert ":5000" not in chosen.output
+
+
+def test_make_demo_serves_and_prints_the_chosen_port():
+    """`make demo PORT=8123` seeds with that address and serves on it (dry run of make: nothing executes)."""
+    import shutil
+    import subprocess  # noqa: S404 - runs make -n on the repository's own Makefile
+    from pathlib import Path
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(["make", "-n", "-o", ".venv/.installed", "-o", ".venv/bin/python",  # noqa: S603,S607
+                          "demo", "PORT=8123", "HOST=0.0.0.0"], cwd=root, capture_output=True, text=True, check=True).stdout
+    assert "seed-demo --base-url http://0.0.0.0:8123" in out
+    assert "--host 0.0.0.0 --port 8123" in out
