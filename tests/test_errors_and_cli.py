@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.accounts import Brand, Dealer, Membership, User
+from app.models.dealer_settings import ReservationSettings
+from app.services import field_crypto
 from app.tenancy import all_tenants
 
 
@@ -47,6 +49,13 @@ def test_seed_demo_is_idempotent(app, runner):
         models = {d.slug: d.business_model.value for d in db.session.scalars(select(Dealer))}
     assert counts == again
     assert models["seoul-gangnam"] == "E2E" and models["busan-haeundae"] == "O2O" and models["bangkok-rama9"] == "E2E"
+
+    with app.app_context(), all_tenants():
+        settings = db.session.scalars(select(ReservationSettings)).all()
+        merchants = [row.merchant_id for row in settings]
+        secrets = [field_crypto.decrypt(app.config, row.provider_secret_encrypted) for row in settings]
+    # Every dealer is its own merchant with its own webhook secret (Seoul and Busan shared one).
+    assert len(settings) == len(models) and len(set(merchants)) == len(merchants) and len(set(secrets)) == len(secrets)
 
 
 def test_demo_users_land_where_expected(app, client, runner):

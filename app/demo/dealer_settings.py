@@ -14,6 +14,8 @@ a brand with nothing published, is left alone.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import date, time
 from decimal import Decimal
 
@@ -70,7 +72,7 @@ TEXTS = {
         "presets": [("재구매 고객 할인", "amount", D(500000), [], True), ("아이오닉 5 시승 고객 할인", "amount", D(300000), ["IONIQ5"], False),
                     ("임직원 가족 할인", "percent", D(3), [], False)],
         "deposit": D(1000000), "deposits": [("IONIQ5", D(1000000)), ("PALISADE", D(2000000))],
-        "provider": ("Toss Payments", "gangnam_motors_01"),
+        "provider": "Toss Payments",
         "closures": [(date(2026, 9, 24), date(2026, 9, 27), "추석 연휴"), (date(2026, 12, 25), None, "성탄절")],
         "languages": ["ko", "en"],
         "authority": (D(500000), D(2)),
@@ -83,7 +85,7 @@ TEXTS = {
         "approval": (D("30000.00"), D(4), D("-10000.00")),
         "presets": [("ส่วนลดลูกค้าเก่า", "amount", D("10000.00"), [], True), ("ส่วนลด Creta", "percent", D(2), ["CRETA"], False)],
         "deposit": D("20000.00"), "deposits": [("STARIA", D("50000.00"))],
-        "provider": ("Omise", "rama9_motors"),
+        "provider": "Omise",
         "closures": [(date(2026, 4, 13), date(2026, 4, 15), "สงกรานต์")],
         "languages": ["th", "en"],
         "authority": (D("15000.00"), D(2)),
@@ -96,12 +98,24 @@ TEXTS = {
         "approval": (D("1500.00"), D(5), D("250.00")),
         "presets": [("Loyalty rebate", "amount", D("500.00"), [], True), ("Winter tire package credit", "amount", D("750.00"), ["TUCSON", "KONA"], False)],
         "deposit": D("1000.00"), "deposits": [("IONIQ6", D("1500.00"))],
-        "provider": ("Moneris", "northyork_preowned"),
+        "provider": "Moneris",
         "closures": [(date(2026, 12, 25), date(2026, 12, 26), "Christmas and Boxing Day"), (date(2026, 7, 1), None, "Canada Day")],
         "languages": ["en", "fr"],
         "authority": (D("1000.00"), D(3)),
     },
 }
+
+
+def demo_merchant(slug: str, secret_key: str) -> tuple[str, str]:
+    """Return the demo ``(merchant id, webhook secret)`` of the dealer ``slug``.
+
+    Every dealer is its own merchant at its provider, with its own secret (two dealers sharing one
+    secret could forge each other's payment events). The secret is an HMAC-SHA256 of the slug under
+    the app's ``SECRET_KEY``, so it is stable across re-seeds and never printed in the source.
+    """
+    merchant = slug.replace("-", "_") + "_01"
+    secret = "demo_whsec_" + hmac.new(secret_key.encode(), slug.encode(), hashlib.sha256).hexdigest()[:32]
+    return merchant, secret
 
 
 def _seed_dealer(session: Session, dealer) -> None:
@@ -117,12 +131,12 @@ def _seed_dealer(session: Session, dealer) -> None:
                                approver_roles=["dealer_principal", "sales_manager"])
     for name, kind, value, models, stackable in data["presets"]:
         svc.save_preset(session, dealer, None, svc.PresetInput(name, kind, value, tuple(models), (), date(2026, 1, 1), date(2026, 12, 31), stackable))
-    provider, merchant = data["provider"]
+    provider, merchant, secret = data["provider"], *demo_merchant(dealer.slug, current_app.config["SECRET_KEY"])
     svc.save_reservation_settings(
         session, dealer, current_app.config,
         svc.ReservationInput(
             default_deposit=data["deposit"], refundable=True, refundable_days=7, payment_methods=tuple(data["methods"][:2]),
-            provider_name=provider, merchant_id=merchant, provider_secret=f"demo_sk_{merchant}_4f9a2c7e1b",
+            provider_name=provider, merchant_id=merchant, provider_secret=secret,
             deposits=tuple(data["deposits"]),
         ),
     )

@@ -217,8 +217,9 @@ def test_unknown_payment_or_provider_or_garbage(s):
     db.session.commit()
     raw = json.dumps(body).encode()
     headers = {prov.SIGNATURE_HEADER: prov.sign("x", raw, int(utcnow().timestamp()))}
-    assert svc.handle_webhook_delivery(db.session, "test", headers, raw) == (404, "No payment with this reference.")
-    assert svc.handle_webhook_delivery(db.session, "stripe", headers, raw)[0] == 404
+    # Unsigned callers learn nothing: an unknown reference answers like a forged signature.
+    assert svc.handle_webhook_delivery(db.session, "test", headers, raw) == (400, "The webhook signature does not match.")
+    assert svc.handle_webhook_delivery(db.session, "stripe", headers, raw)[0] == 404  # no such provider at all
     assert svc.handle_webhook_delivery(db.session, "test", headers, b"not json")[0] == 400
     assert _events() == 0
 

@@ -170,12 +170,14 @@ class PaymentProvider(ABC):
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, *, now: int) -> WebhookEvent:
         """Return the event in ``body`` once its signature checks out.
 
-        Raises ``MalformedEvent`` (not an event), ``UnknownPayment`` (no such payment: the secret
-        cannot be chosen) or ``SignatureError`` (forged, stale or missing signature).
+        Raises ``MalformedEvent`` (not an event) or ``SignatureError`` (forged, stale or missing
+        signature). An event for a reference nobody knows has no secret to be checked against, so
+        it is answered exactly like a forged one: the endpoint never tells an unsigned caller which
+        references exist (the signature is checked before anything is looked up for the caller).
         """
         event = WebhookEvent.from_body(body)
         secret = self.secret_for(event.lookup_reference())
         if secret is None:
-            raise UnknownPayment("No payment with this reference.")
+            raise SignatureError("The webhook signature does not match.")
         verify_signature(secret, headers.get(SIGNATURE_HEADER), body, now=now, tolerance=self.tolerance)
         return event
