@@ -21,7 +21,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,11 +35,10 @@ from app.models.dealer_settings import ModelDeposit, ReservationSettings
 from app.models.deals import Deal, DealEvent
 from app.models.inventory import StockVehicle, VehicleStatus
 from app.models.offers import Offer
-from app.services import audit
+from app.services import audit, signed_links
 from app.services.notifications import Message, notify_roles
 from app.services.offer_numbers import allocate_offer_number
 
-_LINK_SALT = "deal-link"
 
 #: ``(session, deal) -> dict`` of ``DealFacts`` fields; registered by the step services.
 FACT_PROVIDERS: list[Callable[[Session, Deal], dict[str, Any]]] = []
@@ -330,6 +328,7 @@ def cancel(session: Session, deal: Deal, *, dealer: Dealer, reason: str, actor: 
         raise DealError(str(exc)) from exc
     deal.cancelled_at = now
     deal.cancel_reason = reason.strip()[:2000]
+    deal.link_version += 1  # the customer's purchase link dies with the sale (it showed their name and finance)
     for hook in CANCEL_HOOKS:
         hook(session, deal, now)
     vehicle = deal.stock_vehicle
@@ -354,22 +353,30 @@ def cancel(session: Session, deal: Deal, *, dealer: Dealer, reason: str, actor: 
     return event
 
 
+def revoke_link(session: Session, deal: Deal, *, actor: User) -> DealEvent:
+    """Revoke every purchase link of ``deal`` handed out so far (a forwarded or leaked link).
+
+    Bumps ``link_version``; the deal page then shows a new link to send. Recorded on the timeline.
+    """
+    deal.link_version += 1
+    event = _event(session, deal, "link_revoked", actor=actor, occurred_at=utcnow())
+    audit.record(session, "deal.link_revoked", deal, before={}, after={"link_version": deal.link_version})
+    return event
+
+
 def make_link_token(deal: Deal, secret_key: str) -> str:
     """Return a signed token for the customer's purchase page of ``deal`` (revoked by bumping ``link_version``)."""
-    return URLSafeTimedSerializer(secret_key, salt=_LINK_SALT).dumps({"k": deal.id, "d": deal.dealer_id, "v": deal.link_version})
+    return signed_links.make_token(signed_links.DEAL_LINK, deal.id, deal.dealer_id, deal.link_version, secret_key)
 
 
 def load_link_token(token: str, secret_key: str, max_age: int) -> tuple[int, int, int]:
     """Return ``(deal_id, dealer_id, link_version)``; raises ``DealError`` for a forged, malformed or expired token."""
     try:
-        data = URLSafeTimedSerializer(secret_key, salt=_LINK_SALT).loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise DealError("This link has expired. Please ask your sales consultant for a new one.") from exc
-    except BadSignature as exc:
+        return signed_links.load_token(signed_links.DEAL_LINK, token, secret_key, max_age)
+    except signed_links.LinkError as exc:
+        if exc.expired:
+            raise DealError("This link has expired. Please ask your sales consultant for a new one.") from exc
         raise DealError("This link is not valid.") from exc
-    if not (isinstance(data, dict) and all(isinstance(data.get(k), int) for k in ("k", "d", "v"))):
-        raise DealError("This link is not valid.")
-    return data["k"], data["d"], data["v"]
 
 
 def deal_for_offer(session: Session, offer_id: int) -> Deal | None:

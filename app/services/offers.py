@@ -18,7 +18,6 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,10 +28,9 @@ from app.domain.pricing import PricedOffer
 from app.models.accounts import Dealer, User
 from app.models.customers import Customer, CustomerEvent
 from app.models.offers import Offer, OfferApproval, OfferRevision
-from app.services import audit, withdrawal
+from app.services import audit, signed_links, withdrawal
 from app.services.offer_numbers import allocate_offer_number
 
-_LINK_SALT = "offer-link"
 
 
 class OfferError(ValueError):
@@ -347,23 +345,20 @@ def decline_offer(session: Session, offer: Offer, *, reason: str, now: datetime)
 
 def make_link_token(offer: Offer, secret_key: str) -> str:
     """Return a signed token for the customer's link to ``offer`` (revoked by bumping ``link_version``)."""
-    return URLSafeTimedSerializer(secret_key, salt=_LINK_SALT).dumps({"o": offer.id, "d": offer.dealer_id, "v": offer.link_version})
+    return signed_links.make_token(signed_links.OFFER_LINK, offer.id, offer.dealer_id, offer.link_version, secret_key)
 
 
 def load_link_token(token: str, secret_key: str, max_age: int) -> tuple[int, int, int]:
     """Return ``(offer_id, dealer_id, link_version)`` from a customer link token.
 
-    Raises ``OfferError`` for a forged, malformed or expired token.
+    Raises ``OfferError`` for a forged, malformed or expired token (``signed_links``).
     """
     try:
-        data = URLSafeTimedSerializer(secret_key, salt=_LINK_SALT).loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise OfferError("This offer link has expired. Please ask your sales consultant for a new one.") from exc
-    except BadSignature as exc:
+        return signed_links.load_token(signed_links.OFFER_LINK, token, secret_key, max_age)
+    except signed_links.LinkError as exc:
+        if exc.expired:
+            raise OfferError("This offer link has expired. Please ask your sales consultant for a new one.") from exc
         raise OfferError("This offer link is not valid.") from exc
-    if not (isinstance(data, dict) and all(isinstance(data.get(k), int) for k in ("o", "d", "v"))):
-        raise OfferError("This offer link is not valid.")
-    return data["o"], data["d"], data["v"]
 
 
 def revision_diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:

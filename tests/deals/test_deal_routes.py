@@ -139,3 +139,44 @@ def test_accepting_the_offer_opens_the_deal_and_leads_to_the_purchase_page(app, 
         deal = db.session.scalar(select(Deal).where(Deal.offer_id == offer_id))
         assert deal is not None and deal.state is DealState.OFFER_ACCEPTED
     assert "Continue your purchase" in client.get(f"/o/{token}").get_data(as_text=True)
+
+
+def _purchase_path(client, base: str, deal_id: int) -> str:
+    detail = client.get(f"{base}/deals/{deal_id}").get_data(as_text=True)
+    return re.search(r'value="(http[^"]+/p/[^"]+)"', detail).group(1).split("localhost", 1)[-1]
+
+
+def test_cancelling_the_deal_revokes_its_purchase_link(app, client, login, world):
+    deal_id = _make_deal(app, world)
+    login(world.emails["principal_a1"])
+    base = f"/d/{world.slugs['a1']}"
+    path = _purchase_path(client, base, deal_id)
+    assert "Minjun Kim" in client.get(path).get_data(as_text=True)
+    token = csrf_token(client, f"{base}/deals/{deal_id}")
+    assert client.post(f"{base}/deals/{deal_id}/cancel", data={"csrf_token": token, "reason": "Changed mind"}).status_code == 302
+    gone = client.get(path)
+    assert gone.status_code == 404 and "Minjun Kim" not in gone.get_data(as_text=True)
+    detail = client.get(f"{base}/deals/{deal_id}").get_data(as_text=True)
+    assert "/p/" not in detail  # no new link is offered for a cancelled sale
+
+
+def test_revoking_on_demand_kills_old_links_and_issues_a_new_one(app, client, login, world):
+    deal_id = _make_deal(app, world)
+    login(world.emails["consultant_a1"])
+    base = f"/d/{world.slugs['a1']}"
+    old = _purchase_path(client, base, deal_id)
+    token = csrf_token(client, f"{base}/deals/{deal_id}")
+    assert client.post(f"{base}/deals/{deal_id}/revoke-link", data={}).status_code == 400  # no CSRF token
+    assert client.get(old).status_code == 200
+    assert client.post(f"{base}/deals/{deal_id}/revoke-link", data={"csrf_token": token}).status_code == 302
+    new = _purchase_path(client, base, deal_id)
+    assert new != old and client.get(old).status_code == 404 and client.get(new).status_code == 200
+    assert "Purchase links revoked" in client.get(f"{base}/deals/{deal_id}").get_data(as_text=True)
+
+
+def test_another_consultant_cannot_revoke_the_link(app, client, login, world):
+    deal_id = _make_deal(app, world, consultant_key="principal_a1")
+    login(world.emails["consultant_a1"])
+    base = f"/d/{world.slugs['a1']}/deals/{deal_id}"
+    token = csrf_token(client, base)
+    assert client.post(f"{base}/revoke-link", data={"csrf_token": token}).status_code == 403

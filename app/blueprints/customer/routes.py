@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.blueprints.customer import bp
 from app.blueprints.customer.forms import AcceptForm, DeclineForm
+from app.domain.deal_states import DealState
 from app.domain.offer_states import OfferState
 from app.extensions import db, limiter
 from app.models.accounts import Dealer
@@ -54,6 +55,8 @@ def view(token: str):
         abort(404)  # drafts and offers waiting for approval are not the customer's to see yet
     revision = offer_service.current_revision(offer)
     deal = deal_service.deal_for_offer(db.session, offer.id) if offer.state is OfferState.ACCEPTED else None
+    if deal is not None and deal.state is DealState.CANCELLED:
+        deal = None  # a cancelled sale has no purchase page any more (its links were revoked)
     return render_template(
         "customer/offer.html",
         purchase_link=url_for("purchase.view", token=deal_service.make_link_token(deal, current_app.config["SECRET_KEY"])) if deal else None,

@@ -45,6 +45,7 @@ EVENT_LABELS = {
     "opened": _l("Deal opened from the accepted offer"),
     "reservation_requested": _l("Reservation requested online"),
     "link_sent": _l("Purchase link e-mailed"),
+    "link_revoked": _l("Purchase links revoked; a new link was issued"),
 }
 
 #: Templates of the step cards on the deal page; each step module appends its own.
@@ -215,6 +216,21 @@ def send_link(deal_id: int):
         flash(_("The link was e-mailed to the customer."), "success")
     else:
         flash(_("The customer has no e-mail address; show them the QR code instead."), "warning")
+    return _to_detail(deal)
+
+
+@bp.route("/<int:deal_id>/revoke-link", methods=["POST"])
+@require_menu("deals")
+def revoke_link(deal_id: int):
+    """Revoke every purchase link handed out so far (a forwarded or leaked link); the page shows a new one."""
+    deal = load_deal(deal_id)
+    if not can_act_on(deal):
+        abort(403)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    deal_service.revoke_link(db.session, deal, actor=current_user)
+    db.session.commit()
+    flash(_("Every earlier purchase link stopped working. Send the customer the new one."), "success")
     return _to_detail(deal)
 
 
