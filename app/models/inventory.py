@@ -187,6 +187,8 @@ class ImportBatch(TenantScoped, Base):
     status: Mapped[ImportStatus] = mapped_column(_enum(ImportStatus, 20), default=ImportStatus.UPLOADED)
     phase: Mapped[str] = mapped_column(String(10), default="")  # dry_run or commit while queued/running
     job_id: Mapped[str] = mapped_column(String(64), default="")
+    #: Last sign of life of the running job (start and every progress write); see ``inventory_jobs.reap_stalled``.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
     total_rows: Mapped[int] = mapped_column(default=0)
     created_count: Mapped[int] = mapped_column(default=0)
     updated_count: Mapped[int] = mapped_column(default=0)

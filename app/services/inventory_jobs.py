@@ -9,6 +9,11 @@ how many rows have been read, of how many, for the polling page.
 Uploaded files live in storage only as long as a job may still need them: after a committed
 import, a failed job or a stopped RQ job they are deleted (``release_upload``/``delete_stored``);
 a dry run keeps them for the commit; the report stays in the history either way.
+
+A job that stops without finishing (a work-horse or web worker killed mid-import, a machine gone)
+is found by ``reap_stalled`` — RQ's own record of the job, else a heartbeat older than
+``IMPORT_STALE_AFTER_SECONDS`` — and marked failed with the rows read so far; nothing of it was
+saved (one transaction), and its upload is kept so the dealer can run it again or discard it.
 """
 
 from __future__ import annotations
@@ -17,12 +22,15 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import update
+
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
+from app.domain.deal_states import N_
 from app.imports.readers import ImportFileError
 from app.models.accounts import Dealer
 from app.models.base import utcnow
@@ -36,6 +44,17 @@ log = logging.getLogger(__name__)
 
 QUEUE_NAME = "forecourt-imports"
 DRY_RUN, COMMIT = "dry_run", "commit"
+
+#: A running job that has shown no sign of life (``heartbeat_at``) for this long is taken as dead
+#: (``IMPORT_STALE_AFTER_SECONDS``). Progress is written every few hundred rows, so a live job
+#: beats far more often; the margin covers the final write of a very large file in one transaction.
+DEFAULT_STALE_AFTER = 900
+#: Abandoned uploads (never saved nor discarded) are deleted after this many days (``cleanup-uploads``).
+DEFAULT_UPLOAD_KEEP_DAYS = 7
+STALLED_MESSAGE = N_("The import stopped before it finished, so nothing was saved. Run it again or discard it.")
+CANCELLED_MESSAGE = N_("The import was cancelled before it started. Nothing was saved.")
+#: RQ job states that mean the job will never finish the batch.
+_DEAD_JOB_STATES = frozenset({"failed", "stopped", "canceled"})
 
 
 def store_report(batch: ImportBatch, report: ImportReport) -> None:
@@ -82,7 +101,7 @@ class BatchProgress:
         try:
             with scoped(dealer_id=self.dealer_id, brand_id=self.brand_id):
                 session.execute(update(ImportBatch).where(ImportBatch.id == self.batch_id)
-                                .values(progress_rows=rows, progress_total=total))
+                                .values(progress_rows=rows, progress_total=total, heartbeat_at=utcnow()))
                 session.commit()
         except SQLAlchemyError:
             session.rollback()
@@ -118,6 +137,7 @@ def run_import_batch(batch_id: int, dealer_id: int, brand_id: int, phase: str, *
         batch.status = ImportStatus.RUNNING
         batch.phase = phase
         batch.progress_rows, batch.progress_total = 0, None
+        batch.heartbeat_at = utcnow()
         # Everything the rows need is read now: after this commit the job holds no transaction
         # until the rows are read, so progress can be committed beside it (even on SQLite).
         job = _JobInput(batch.file_key, batch.photos_key, batch.file_name, batch.encoding, dict(batch.mapping or {}),
@@ -151,7 +171,7 @@ def run_import_batch(batch_id: int, dealer_id: int, brand_id: int, phase: str, *
         except Exception:
             session.rollback()
             log.exception("Import batch %s failed", batch_id)
-            fail_batch(batch_id, dealer_id, brand_id, "An unexpected error stopped the import. Nothing was saved.")
+            fail_batch(batch_id, dealer_id, brand_id, N_("An unexpected error stopped the import. Nothing was saved."))
             raise
         delete_stored(dropped)  # only once the commit that forgets the keys is durable
         return batch.status.value
@@ -218,9 +238,9 @@ def job_stopped(job, connection, *args, **kwargs) -> None:
         from app import create_app
 
         with create_app().app_context():
-            fail_batch(batch_id, dealer_id, brand_id, "The import was stopped. Nothing was saved.")
+            fail_batch(batch_id, dealer_id, brand_id, N_("The import was stopped. Nothing was saved."))
         return
-    fail_batch(batch_id, dealer_id, brand_id, "The import was stopped. Nothing was saved.")
+    fail_batch(batch_id, dealer_id, brand_id, N_("The import was stopped. Nothing was saved."))
 
 
 def get_queue(redis_url: str):
@@ -248,3 +268,130 @@ def dispatch(batch: ImportBatch, phase: str, *, brand_id: int) -> None:
         db.session.commit()
     else:
         run_import_batch(*args)
+
+
+# --- jobs that stop without finishing ------------------------------------------------------------------
+
+
+def rq_job_status(redis_url: str, job_id: str) -> str | None:
+    """Return the RQ status of ``job_id`` (``queued``, ``started``, ``failed``…), or None when RQ forgot it.
+
+    A work-horse killed with ``kill -9`` leaves its job ``failed`` (the worker's main process sees
+    the horse die and moves the job to the failed registry); an expired or deleted job is None.
+    """
+    from redis import Redis
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        return Job.fetch(job_id, connection=Redis.from_url(redis_url)).get_status(refresh=True).value
+    except NoSuchJobError:
+        return None
+
+
+def import_workers(redis_url: str) -> int:
+    """Return how many RQ workers listen on the import queue right now (0: a queued import waits forever)."""
+    from redis import Redis
+    from rq import Worker
+
+    return Worker.count(connection=Redis.from_url(redis_url), queue=get_queue(redis_url))
+
+
+def is_stalled(batch: ImportBatch, now: datetime, *, redis_url: str = "", stale_after: int = DEFAULT_STALE_AFTER) -> bool:
+    """Tell whether a queued or running ``batch`` will never finish.
+
+    Rules: an RQ job (``job_id`` and ``redis_url`` set) that RQ reports failed, stopped, cancelled or
+    no longer knows is dead at once; a running job of either runner whose last heartbeat is older
+    than ``stale_after`` seconds is dead (a killed web worker running the import in-process, or a
+    worker machine gone); an in-process job still ``queued`` after ``stale_after`` never started.
+    A batch waiting on RQ for a worker is not stalled: the page says no worker listens.
+    """
+    if batch.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        return False
+    if batch.job_id and redis_url:
+        status = rq_job_status(redis_url, batch.job_id)
+        if status is None or status in _DEAD_JOB_STATES:
+            return True
+        if batch.status is ImportStatus.QUEUED:
+            return False
+    last = batch.heartbeat_at or batch.created_at
+    return last is not None and now - last > timedelta(seconds=stale_after)
+
+
+def mark_stalled(batch: ImportBatch, now: datetime, message: str = STALLED_MESSAGE) -> None:
+    """End ``batch`` failed with ``message``, keeping its upload so it can be run again or discarded (flush by caller).
+
+    Nothing of the job was saved: its rows are written in one transaction that never committed.
+    The rows read so far stay on the batch (``progress_rows`` of ``progress_total``) for the page.
+    """
+    batch.status = ImportStatus.FAILED
+    batch.saved = False
+    batch.error_message = message
+    batch.finished_at = now
+    batch.job_id = ""
+
+
+def reap_stalled(session, now: datetime, *, config, batch_id: int | None = None) -> list[int]:
+    """Mark failed every queued or running batch of the current scope that ``is_stalled``; return their ids.
+
+    ``batch_id`` limits it to one batch (the polling page). Flushes only. Run for all tenants by
+    ``flask reap-imports`` from the scheduler, and on the import pages for the dealer's own batches.
+    """
+    query = select(ImportBatch).where(ImportBatch.status.in_((ImportStatus.QUEUED, ImportStatus.RUNNING)))
+    if batch_id is not None:
+        query = query.where(ImportBatch.id == batch_id)
+    redis_url = config.get("REDIS_URL") or ""
+    stale_after = int(config.get("IMPORT_STALE_AFTER_SECONDS", DEFAULT_STALE_AFTER))
+    reaped = []
+    for batch in session.scalars(query):
+        if is_stalled(batch, now, redis_url=redis_url, stale_after=stale_after):
+            mark_stalled(batch, now)
+            log.warning("Import batch %s stopped without finishing (%s of %s rows read); marked failed",
+                        batch.id, batch.progress_rows, batch.progress_total)
+            reaped.append(batch.id)
+    session.flush()
+    return reaped
+
+
+def cancel_queued(session, batch: ImportBatch, now: datetime, *, redis_url: str = "") -> None:
+    """Cancel a batch still waiting in the queue (no worker picked it up); it can then be run again or discarded.
+
+    Raises ``ValueError`` when the job already started (a running import is never cut half-way).
+    """
+    if batch.status is not ImportStatus.QUEUED:
+        raise ValueError("only a queued import can be cancelled")
+    if batch.job_id and redis_url:
+        from redis import Redis
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job
+
+        try:
+            job = Job.fetch(batch.job_id, connection=Redis.from_url(redis_url))
+        except NoSuchJobError:
+            job = None
+        if job is not None and job.get_status(refresh=True).value == "started":
+            raise ValueError("the import already started")
+        if job is not None:
+            job.cancel()
+    mark_stalled(batch, now, CANCELLED_MESSAGE)
+    session.flush()
+
+
+def cleanup_abandoned_uploads(session, now: datetime, *, keep_days: int = DEFAULT_UPLOAD_KEEP_DAYS) -> list[str]:
+    """Forget the uploads of batches left unfinished for ``keep_days`` days; return the storage keys to delete.
+
+    Uploaded but never run, previewed but never saved: the batch becomes ``discarded``; a failed
+    batch stays failed. Its report stays in the history. Delete the returned keys with
+    ``delete_stored`` after the caller's commit. Runs in the current scope (all tenants from the CLI).
+    """
+    cutoff = now - timedelta(days=keep_days)
+    idle = (ImportStatus.UPLOADED, ImportStatus.PREVIEWED, ImportStatus.FAILED)
+    keys: list[str] = []
+    rows = session.scalars(select(ImportBatch).where(ImportBatch.status.in_(idle), ImportBatch.file_key.is_not(None),
+                                                     ImportBatch.created_at < cutoff))
+    for batch in rows:
+        keys.extend(release_upload(batch))
+        if batch.status is not ImportStatus.FAILED:
+            batch.status = ImportStatus.DISCARDED
+    session.flush()
+    return keys

@@ -52,6 +52,7 @@ from app.models.inventory import (
 )
 from app.services import api_keys
 from app.services.inventory_import import change_status, mapping_to_dict, remember_mapping, remembered_mapping
+from app.services import inventory_jobs
 from app.services.inventory_jobs import COMMIT, DRY_RUN, delete_stored, dispatch, release_upload
 from app.services.storage import StorageError, get_storage
 
@@ -313,7 +314,13 @@ def import_mapping(batch_id: int):
 def import_batch(batch_id: int):
     """Step 3: the job's progress (HTMX polling) and then its report; the panel alone for HTMX requests."""
     batch = db.get_or_404(ImportBatch, batch_id)
-    context = dict(batch=batch, issues=(batch.issues or [])[:ISSUES_SHOWN], form=ConfirmForm())
+    if inventory_jobs.reap_stalled(db.session, utcnow(), config=current_app.config, batch_id=batch.id):
+        db.session.commit()
+    redis_url = current_app.config.get("REDIS_URL") or ""
+    # Queued on RQ with nobody listening: say so instead of polling forever, and let it be cancelled.
+    no_worker = bool(batch.status is ImportStatus.QUEUED and batch.job_id and redis_url
+                     and inventory_jobs.import_workers(redis_url) == 0)
+    context = dict(batch=batch, issues=(batch.issues or [])[:ISSUES_SHOWN], form=ConfirmForm(), no_worker=no_worker)
     template = "inventory/_batch_panel.html" if _fragment_wanted() else "inventory/import_batch.html"
     return _vary(render_template(template, **context))
 
@@ -350,6 +357,25 @@ def import_discard(batch_id: int):
     return _go("inventory.imports")
 
 
+@bp.route("/import/<int:batch_id>/cancel", methods=["POST"])
+@require_menu("inventory")
+@require(Permission.MANAGE_INVENTORY)
+def import_cancel(batch_id: int):
+    """Cancel an import still waiting for a worker; it can then be run again or discarded."""
+    batch = db.get_or_404(ImportBatch, batch_id)
+    if not ConfirmForm().validate():
+        abort(400)
+    try:
+        inventory_jobs.cancel_queued(db.session, batch, utcnow(), redis_url=current_app.config.get("REDIS_URL") or "")
+    except ValueError:
+        db.session.rollback()
+        flash(_("This import has already started and can no longer be cancelled."), "error")
+        return _go("inventory.import_batch", batch_id=batch_id)
+    db.session.commit()
+    flash(_("The import was cancelled. Nothing was saved."), "info")
+    return _go("inventory.import_batch", batch_id=batch.id)
+
+
 @bp.route("/import/<int:batch_id>/errors.csv")
 @require_menu("inventory")
 def import_errors(batch_id: int):
@@ -372,6 +398,8 @@ def import_errors(batch_id: int):
 @require_menu("inventory")
 def imports():
     """Import history with counts, errors and warnings per import."""
+    if inventory_jobs.reap_stalled(db.session, utcnow(), config=current_app.config):
+        db.session.commit()
     batches = db.session.scalars(select(ImportBatch).order_by(ImportBatch.created_at.desc()).limit(100)).all()
     return render_template("inventory/imports.html", batches=batches)
 
