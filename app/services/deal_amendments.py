@@ -82,9 +82,9 @@ def _revision_snapshot(session: Session, deal: Deal) -> dict[str, Any]:
 def figures_of(session: Session, deal: Deal, *, as_applied: FinanceApplication | None = None) -> DealFigures:
     """Return the deal's figures now: its money, the offer revision's trade-in and the loan (``loan_of``).
 
-    ``as_applied``: an application the bank has not decided yet — the figures are then those the
-    customer accepted, the loan counted at the amount applied for (the deal finances nothing before
-    the bank approves), so a decision compares with the offer's scenario.
+    While the deal's finance application is not decided yet (or ``as_applied`` names it), the loan
+    counts at the amount applied for — the deal itself finances nothing before the bank approves — so
+    the figures are those the customer accepted and a decision compares with the offer's scenario.
     """
     priced = _revision_snapshot(session, deal).get("priced") or {}
     figures = DealFigures(
@@ -94,6 +94,9 @@ def figures_of(session: Session, deal: Deal, *, as_applied: FinanceApplication |
         trade_in_equity=deal.trade_in_equity, amount_financed=deal.amount_financed,
         balance_due=deal_service.settlement_of(deal).balance_due,
     )
+    if as_applied is None:
+        application = live_application(session, deal)
+        as_applied = application if application is not None and not application.status.is_approved else None
     if as_applied is not None:
         figures = replace(figures, amount_financed=as_applied.amount_financed,
                           balance_due=figures.balance_due + figures.amount_financed - as_applied.amount_financed)
