@@ -52,8 +52,8 @@ from app.models.offers import Offer, OfferRevision
 from app.models.trade_ins import TradeInAppraisal, TradeInPhoto
 from app.services import audit, offer_builder
 from app.services import deal_amendments as amendments
-from app.services import finance_applications as finance_service
 from app.services import deals as deal_service
+from app.services import finance_applications as finance_service
 from app.services import offers as offer_service
 from app.services.images import ImageRejected, ProcessedImage, process_image
 from app.services.notifications import Message, notify_customer, notify_roles, notify_staff

@@ -123,9 +123,8 @@ def _appraised_deal(app, world, *, estimate: bool) -> tuple[int, int, str, str]:
     from datetime import date, timedelta
 
     from app.domain.roles import Role
-    from app.services import deal_amendments
+    from app.services import deal_amendments, trade_ins
     from app.services import offers as offer_service
-    from app.services import trade_ins
     from app.services.storage import LocalStorage
     from tests import trade_in_factories as tf
     from tests.offer_factories import NOW

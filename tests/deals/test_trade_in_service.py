@@ -18,6 +18,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app.domain.deal_amendments import AmendmentStatus
 from app.domain.offer_states import OfferState
 from app.domain.roles import Role
 from app.domain.trade_ins import TradeInError, TradeInStatus
@@ -27,7 +28,6 @@ from app.models.inventory import VehicleStatus
 from app.models.mail import OutboxMessage
 from app.models.notifications import Notification
 from app.models.trade_ins import TradeInAppraisal
-from app.domain.deal_amendments import AmendmentStatus
 from app.services import deal_amendments as amendments
 from app.services import deals as deal_service
 from app.services import offers as offer_service

@@ -16,8 +16,8 @@ from flask_login import current_user
 
 from app.access import require_menu
 from app.blueprints.deals import bp
-from app.blueprints.deals.routes import DEAL_PANELS, EVENT_LABELS, can_act_on, load_deal, purchase_link
 from app.blueprints.deals.amendments import deal_change
+from app.blueprints.deals.routes import DEAL_PANELS, EVENT_LABELS, can_act_on, load_deal, purchase_link
 from app.blueprints.deals.trade_in_forms import (
     CHOICE_LABELS,
     QUESTION_LABELS,
