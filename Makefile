@@ -51,7 +51,7 @@ extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k Message -k DealError -k DealTransitionError -k N_ -k ContractError -k DeliveryError -k HandoverError -k FinanceApplicationError -k PaymentError -k ReservationError -k TradeInError -k CheckoutInputError --no-location --sort-by-file -o translations/messages.pot .
 
 update-messages: extract-messages
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) instance/forecourt.db

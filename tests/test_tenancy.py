@@ -124,6 +124,17 @@ def _other_deal(w) -> int:
     return deal.id
 
 
+def _other_amendment(w) -> int:
+    from app.models.deals import DealAmendment
+
+    deal_id = _other_deal(w)
+    row = DealAmendment(dealer_id=w.ids["b1"], deal_id=deal_id, pending_deal_id=deal_id, reasons=[], before={}, after={},
+                        customer_total_before=Decimal(0), customer_total_after=Decimal(0))
+    db.session.add(row)
+    db.session.flush()
+    return row.id
+
+
 def _other_finance_application(w) -> int:
     from datetime import date
 
@@ -271,6 +282,7 @@ OTHER_TENANT_PARAMS = {
     "appraisal_id": _other_appraisal,
     "trade_in_photo_id": _other_trade_in_photo,
     "contract_id": _other_contract,
+    "amendment_id": _other_amendment,
     "bank_id": _other_bank,
     # Vehicle display addresses published catalog rows by code: codes published by brand B only.
     "model_code": lambda w: _b_published(w)["model_code"],

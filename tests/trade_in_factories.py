@@ -44,12 +44,17 @@ def tax_table(dealer: Dealer) -> None:
 
 
 def builder_offer(dealer: Dealer, customer: Customer, consultant: User, *, discount: str | None = None,
-                  vin: str = "KMHJ381ABNU123456", stock_number: str = "S1", now: datetime = NOW) -> Offer:
-    """Create a draft offer through the builder on a new 35,000,000 KRW stock Tucson (optional manual discount)."""
+                  vin: str = "KMHJ381ABNU123456", stock_number: str = "S1", now: datetime = NOW,
+                  trade_in: offer_builder.TradeInInput | None = None,
+                  finance: offer_builder.ScenarioInput | None = None) -> Offer:
+    """Create a draft offer through the builder on a new 35,000,000 KRW stock Tucson.
+
+    Optional: a manual discount, the consultant's ``trade_in`` estimate, a ``finance`` scenario.
+    """
     car = deal_factories.stock_vehicle(dealer, vin=vin, stock_number=stock_number)
     data = offer_builder.BuilderInput(
         source="stock", stock_id=car.id, manual_value=D(discount) if discount else None,
-        manual_reason="Loyal customer" if discount else "",
+        manual_reason="Loyal customer" if discount else "", trade_in=trade_in, finance=finance,
     )
     membership = db.session.scalar(select(Membership).where(Membership.user_id == consultant.id,
                                                             Membership.dealer_id == dealer.id))
@@ -71,12 +76,20 @@ def accept(offer: Offer, customer: Customer, consultant: User, *, approver: User
 
 
 def builder_deal(dealer: Dealer, customer: Customer, consultant: User, *, discount: str | None = None,
-                 approver: User | None = None) -> Deal:
+                 approver: User | None = None, trade_in: offer_builder.TradeInInput | None = None,
+                 finance: offer_builder.ScenarioInput | None = None) -> Deal:
     """Return the deal of an accepted builder offer (the dealer's tax table set by ``tax_table``)."""
     tax_table(dealer)
-    offer = builder_offer(dealer, customer, consultant, discount=discount)
+    offer = builder_offer(dealer, customer, consultant, discount=discount, trade_in=trade_in, finance=finance)
     accept(offer, customer, consultant, approver=approver)
     return deal_service.open_from_offer(db.session, offer, dealer, now=NOW)
+
+
+#: The consultant's estimate typed in the builder before the appraisal: 14,000,000 allowance, 4,500,000 payoff.
+ESTIMATE = offer_builder.TradeInInput(vin=VIN, year=2003, make="Honda", model="Accord", odometer=182000, condition="good",
+                                      allowance=D(14000000), payoff=D(4500000))
+#: A 60-month loan at a typed 5.9 % APR with 5,000,000 down (payments[1] of the offer).
+LOAN = offer_builder.ScenarioInput(apr=D("5.9"), term=60, down=D(5000000))
 
 
 def request(**overrides) -> svc.TradeInRequest:

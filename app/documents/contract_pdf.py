@@ -2,7 +2,9 @@
 
 Contents, in the customer's language: dealer, customer, vehicle (VIN and stock number), the price
 lines of the accepted offer revision, the out-the-door price, the payment split (deposit, amount
-financed, trade-in equity, balance at delivery), the purchasing-condition texts, the signature
+financed, trade-in equity, balance at delivery), the loan or lease the bank approved (lender, APR,
+term, amount financed, monthly payment, total of payments, conditions; when the content has
+``loan``), the purchasing-condition texts, the signature
 blocks (who signed and when, or "not signed yet"), the version and the content hash, and
 "page X of Y" on every page. It shares the offer PDF's writer (``documents.offer_pdf``): the same
 embedded Forecourt Sans faces, so Hangul, Thai and Chinese text is extractable.
@@ -142,6 +144,31 @@ class _ContractWriter(_Writer):
         return [self.p(_("Payment") + (f" — {kind}" if kind else ""), self.h2, bold=True),
                 self.table(rows, [130 * mm, 44 * mm], styles)]
 
+    def loan(self) -> list:
+        """Return the lender's terms (``content["loan"]``): nothing for a cash deal."""
+        _ = self._
+        loan = self.doc.content.get("loan")
+        if not loan:
+            return []
+        title = _("Loan") if loan.get("kind") == "finance" else _("Lease")
+        rows = [[self.p(_("Lender")), self.p(loan.get("lender") or "—", self.right, bold=True)],
+                [self.p(_("Amount financed")), self.p(self.money(loan["amount_financed"]), self.right)],
+                [self.p(_("APR")), self.p(f"{Decimal(loan['apr_percent']).normalize():f} %", self.right)],
+                [self.p(_("Term")), self.p(_("%(n)s months") % {"n": loan["term_months"]}, self.right)]]
+        if loan.get("monthly_payment"):
+            rows.append([self.p(_("Monthly payment"), bold=True), self.p(self.money(loan["monthly_payment"]), self.total, bold=True)])
+        if loan.get("final_payment") and loan["final_payment"] != loan.get("monthly_payment"):
+            rows.append([self.p(_("Last payment")), self.p(self.money(loan["final_payment"]), self.right)])
+        if loan.get("total_interest"):
+            rows.append([self.p(_("Total interest")), self.p(self.money(loan["total_interest"]), self.right)])
+        if loan.get("total_of_payments"):
+            rows.append([self.p(_("Total of payments"), bold=True), self.p(self.money(loan["total_of_payments"]), self.right, bold=True)])
+        flow = [self.p(title, self.h2, bold=True),
+                self.table(rows, [130 * mm, 44 * mm], [("LINEBELOW", (0, 0), (-1, 0), 0.8, BRAND_COLOUR)])]
+        if (loan.get("conditions") or "").strip():
+            flow.append(self.p(_("Conditions of the lender: %(text)s") % {"text": loan["conditions"].strip()}, self.small))
+        return flow
+
     def conditions(self) -> list:
         _ = self._
         texts = self.doc.content.get("conditions", {})
@@ -196,7 +223,7 @@ def render_contract_pdf(doc: ContractDocument) -> bytes:
         title=f"{number} contract v{doc.version}", author=dealer, initialFontName=paragraph_font(writer.locale),
         invariant=1,
     )
-    story = writer.header() + writer.vehicle() + writer.lines() + writer.payment_split() + writer.conditions()
+    story = writer.header() + writer.vehicle() + writer.lines() + writer.payment_split() + writer.loan() + writer.conditions()
     story += writer.signatures()
 
     class Canvas(_NumberedCanvas):

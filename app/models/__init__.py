@@ -36,7 +36,7 @@ from app.models.dealer_settings import (
     ReservationSettings,
     TaxSetting,
 )
-from app.models.deals import Deal, DealEvent
+from app.models.deals import Deal, DealAmendment, DealEvent
 from app.models.deliveries import DeliveryBooking, DeliveryChecklistTick, DeliverySlotCounter
 from app.models.finance import FinanceApplication, FinanceDocument
 from app.models.inventory import ApiKey, IdempotencyRecord, ImportBatch, ImportColumnMapping, StockVehicle, VehiclePhoto
@@ -50,7 +50,7 @@ from app.models.trade_ins import TradeInAppraisal, TradeInPhoto
 
 __all__ = [
     "Accessory", "ApiKey", "ApprovalSettings", "AuditEvent", "Base", "Brand", "CatalogRelease", "Category", "Color",
-    "ColorPairExclusion", "ConsultantProfile", "Contract", "Coupon", "Customer", "CustomerEvent", "Deal", "DealEvent",
+    "ColorPairExclusion", "ConsultantProfile", "Contract", "Coupon", "Customer", "CustomerEvent", "Deal", "DealAmendment", "DealEvent",
     "Dealer", "DealerDisplayModel", "DealerDisplayTrim", "DealerHiddenColor", "DeliveryBooking",
     "DeliveryChecklistTick", "DeliveryClosure", "DeliveryConfig", "DeliverySlotCounter", "DeliverySlotSetting",
     "ExpertReview", "Feature", "FeeSetting", "FinanceApplication", "FinanceDocument", "IdempotencyRecord",

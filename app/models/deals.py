@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.domain.deal_amendments import AmendmentStatus
 from app.domain.deal_states import DealState
 from app.models.accounts import User
 from app.models.base import Base, TimestampMixin, enum_values, utcnow
@@ -99,6 +100,61 @@ class DealEvent(TenantScoped, Base):
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
+    # A change to accept (or its acceptance): the timeline shows its figures old → new.
+    amendment_id: Mapped[int | None] = mapped_column(ForeignKey("deal_amendment.id", ondelete="SET NULL"))
 
     deal: Mapped[Deal] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+    amendment: Mapped[DealAmendment | None] = relationship()
+
+
+class DealAmendment(TenantScoped, Base):
+    """A change of an accepted deal's figures that the customer must accept ("a change to accept").
+
+    Made when a trade-in appraisal re-prices the accepted offer (a new offer revision) or the bank
+    approves other terms than the offer's finance scenario (``domain.deal_amendments``). ``before``
+    and ``after`` are ``DealFigures.to_json()`` (exact Decimal strings): what the customer last
+    accepted and what the deal says now. ``reasons`` lists what changed it, e.g.
+    ``[{"kind": "trade_in", "appraisal_id": 3, "offer_revision_no": 2, "vehicle": "2003 Honda Accord"}]``;
+    a newer change made while one is pending supersedes it and keeps its ``before`` and reasons.
+    ``customer_total_before``/``_after`` (deal currency) decide ``principal_may_approve``.
+    ``pending_deal_id`` equals ``deal_id`` while pending (else None): its unique constraint keeps one
+    pending change per deal. Acceptance: by the customer (``accepted_name`` typed, ``accepted_ip``,
+    ``accepted_user_agent``) or the principal (``decided_by_id``), at ``decided_at``.
+    """
+
+    __tablename__ = "deal_amendment"
+    __table_args__ = (
+        UniqueConstraint("dealer_id", "pending_deal_id"),
+        Index("ix_deal_amendment_dealer_deal", "dealer_id", "deal_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id", ondelete="CASCADE"))
+    pending_deal_id: Mapped[int | None] = mapped_column(ForeignKey("deal.id", ondelete="CASCADE"))
+    status: Mapped[AmendmentStatus] = mapped_column(
+        Enum(AmendmentStatus, native_enum=False, length=20, validate_strings=True, values_callable=enum_values),
+        default=AmendmentStatus.PENDING,
+    )
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    before: Mapped[dict] = mapped_column(JSON)
+    after: Mapped[dict] = mapped_column(JSON)
+    customer_total_before: Mapped[Decimal]
+    customer_total_after: Mapped[Decimal]
+    principal_may_approve: Mapped[bool] = mapped_column(Boolean, default=False)
+    offer_revision_no: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    accepted_name: Mapped[str] = mapped_column(String(200), default="")
+    accepted_ip: Mapped[str] = mapped_column(String(45), default="")
+    accepted_user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+    deal: Mapped[Deal] = relationship(foreign_keys=[deal_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """Return what changed the deal (``AmendmentKind`` values)."""
+        return frozenset(str(r.get("kind", "")) for r in self.reasons or [])

@@ -15,6 +15,8 @@ Life of one deal's contract (``models.contracts``)::
 * A version is *stale* when the deal's content no longer hashes to its ``content_hash`` (a
   trade-in revision, a finance approval changing the amount financed…): it can no longer be
   signed and does not count as signed (``contract_signed`` fact) until a new version is signed.
+* While a change to accept is pending (``services.deal_amendments``: a trade-in appraisal or the
+  bank's terms changed the figures after acceptance) generating and signing are refused.
 * Signing is refused on a cancelled deal, on a withdrawn or expired offer, on a version that is
   not the current one or is stale, twice, without consent or with a name that is not the
   customer's (``domain.contracts.names_match``). Only a dealer principal countersigns.
@@ -48,7 +50,7 @@ from app.models.contracts import LIVE_STATES, Contract, ContractState
 from app.models.dealer_settings import PurchasingConditions
 from app.models.deals import Deal
 from app.models.offers import OfferRevision
-from app.services import audit
+from app.services import audit, deal_amendments
 from app.services import deals as deal_service
 from app.services.mail import Attachment
 from app.services.notifications import Message, notify_customer, notify_roles, notify_staff
@@ -86,7 +88,11 @@ def build_content(session: Session, deal: Deal, dealer: Dealer) -> dict[str, Any
     ``vehicle`` (the snapshot's vehicle with VIN and stock number), ``priced`` (the offer
     revision's priced figures, or only the out-the-door price), ``conditions`` (the offer's
     printed conditions, the dealer's cancellation and refund policies in the customer's language,
-    required documents) and ``payment`` (``domain.contracts.PaymentSplit.as_strings``).
+    required documents), ``payment`` (``domain.contracts.PaymentSplit.as_strings``) and, once the
+    bank approved the finance, ``loan``: lender, kind, the approved APR and term, the amount
+    financed, monthly and final payment, total of payments and interest
+    (``domain.deal_amendments.loan_terms``) and the bank's conditions. A cash deal has no ``loan``
+    key, so its content (and hash) is as before.
     """
     locale = customer_locale(deal)
     revision = _offer_revision(session, deal)
@@ -107,7 +113,7 @@ def build_content(session: Session, deal: Deal, dealer: Dealer) -> dict[str, Any
         amount_financed=deal.amount_financed, trade_in_equity=deal.trade_in_equity,
     )
     address = " ".join(p for p in (customer.street, customer.postal_code, customer.city, customer.region) if p)
-    return {
+    content = {
         "deal": {"number": deal.number, "currency": deal.currency, "locale": locale, "payment_kind": deal.payment_kind},
         "dealer": {
             "name": dealer.name, "address": dealer.address_lines, "phone": dealer.phone or "", "email": dealer.email or "",
@@ -129,6 +135,11 @@ def build_content(session: Session, deal: Deal, dealer: Dealer) -> dict[str, Any
         },
         "payment": split.as_strings(),
     }
+    application = deal_amendments.live_application(session, deal)
+    loan = deal_amendments.loan_of(session, deal) if application is not None and application.status.is_approved else None
+    if loan is not None:
+        content["loan"] = {**loan.as_strings(deal.currency), "conditions": application.conditions}
+    return content
 
 
 def contracts_of(session: Session, deal: Deal) -> list[Contract]:
@@ -167,12 +178,14 @@ def _offer_problem(deal: Deal) -> str | None:
     return "The offer behind this contract was withdrawn; the contract cannot be signed."
 
 
-def _check_deal(deal: Deal) -> None:
+def _check_deal(session: Session, deal: Deal) -> None:
     if deal.state is DealState.CANCELLED:
         raise ContractError("This purchase was cancelled; its contract can no longer be signed.")
     problem = _offer_problem(deal)
     if problem:
         raise ContractError(problem)
+    if deal_amendments.blocking_reason(session, deal):
+        raise ContractError(deal_amendments.BLOCKED)
 
 
 def generate(
@@ -188,7 +201,7 @@ def generate(
     now = now or utcnow()
     if deal.business_model != BusinessModel.E2E.value:
         raise ContractError("This dealer signs contracts in the showroom; record the step on the deal.")
-    _check_deal(deal)
+    _check_deal(session, deal)
     if deal.state not in SIGNABLE_DEAL_STATES:
         raise ContractError("A contract can be prepared once the vehicle is reserved and before it is signed.")
     facts = deal_service.facts(session, deal)
@@ -255,7 +268,7 @@ def sign_by_customer(
     """
     _lock(session, contract)
     deal = contract.deal
-    _check_deal(deal)
+    _check_deal(session, deal)
     if contract.state is not ContractState.AWAITING_CUSTOMER:
         if contract.customer_signed:
             raise ContractError("You have already signed this contract.")
@@ -305,7 +318,7 @@ def countersign(
         raise ContractPermissionError("Only the dealer principal can countersign a contract.")
     _lock(session, contract)
     deal = contract.deal
-    _check_deal(deal)
+    _check_deal(session, deal)
     if contract.state is ContractState.FULLY_SIGNED:
         raise ContractError("This contract is already countersigned.")
     if contract.state is ContractState.AWAITING_CUSTOMER:

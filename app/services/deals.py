@@ -74,19 +74,27 @@ def _event(
     performed_by: str = "",
     occurred_at: datetime | None = None,
     note: str = "",
+    amendment_id: int | None = None,
 ) -> DealEvent:
     event = DealEvent(
         dealer_id=deal.dealer_id, kind=kind, from_state=before.value if before else "",
         to_state=deal.state.value if before else "", channel=channel, actor_user_id=actor.id if actor else None,
-        performed_by=performed_by[:200], occurred_at=occurred_at or utcnow(), note=note[:4000],
+        performed_by=performed_by[:200], occurred_at=occurred_at or utcnow(), note=note[:4000], amendment_id=amendment_id,
     )
     deal.events.append(event)
     return event
 
 
-def record_event(session: Session, deal: Deal, kind: str, *, actor: User | None = None, channel: str = "online", note: str = "") -> DealEvent:
-    """Add a timeline entry that changes no state (a document uploaded, a payment received…); flushed."""
-    event = _event(session, deal, kind, actor=actor, channel=channel, note=note)
+def record_event(
+    session: Session, deal: Deal, kind: str, *, actor: User | None = None, channel: str = "online", note: str = "",
+    amendment_id: int | None = None,
+) -> DealEvent:
+    """Add a timeline entry that changes no state (a document uploaded, a payment received…); flushed.
+
+    ``amendment_id`` links a change to accept (``models.deals.DealAmendment``) whose figures the
+    timeline shows old → new.
+    """
+    event = _event(session, deal, kind, actor=actor, channel=channel, note=note, amendment_id=amendment_id)
     session.flush()
     return event
 

@@ -51,7 +51,7 @@ from app.models.deals import Deal
 from app.models.finance import FinanceApplication, FinanceDocument
 from app.models.offers import OfferRevision
 from app.models.partner_banks import PartnerBank
-from app.services import audit, field_crypto
+from app.services import audit, deal_amendments, field_crypto
 from app.services import deals as deal_service
 from app.services.notifications import Message, notify_customer, notify_roles
 from app.services.storage import get_storage
@@ -348,6 +348,7 @@ def decide(
     dealer: Dealer,
     actor: User,
     now: datetime | None = None,
+    link: str = "",
 ) -> None:
     """Record the bank's decision on an open application (managers and the principal; the view checks the role).
 
@@ -355,7 +356,11 @@ def decide(
     financed (> 0, at most ``max_financeable``) are stored; ``deal.amount_financed`` becomes that
     amount and ``deal.payment_kind`` the application's kind. Declined (a reason is required): the
     deal goes back to ``reserved`` (``FINANCE_DECLINED``), pays cash unless a new application
-    follows, and may apply again. Staff and customer are notified. Raises
+    follows, and may apply again. Staff and customer are notified. An approval whose APR, term or
+    amount differs from what was applied for (the offer's scenario) is a change the customer must
+    accept (``services.deal_amendments.record_change``: figures before → after, monthly payment and
+    total of payments at the bank's terms; ``link`` is the customer's purchase page); the contract
+    waits for it. Raises
     ``FinanceApplicationError`` (nothing changes) for a decided application, a deal that is not
     financing, or invalid figures.
     """
@@ -365,6 +370,7 @@ def decide(
         raise FinanceApplicationError("The deal is no longer waiting for finance.")
     now = now or utcnow()
     before = application.status.value
+    figures_before = deal_amendments.figures_of(session, deal, as_applied=application)
     if decision.outcome is FinanceStatus.DECLINED:
         if not decision.reason.strip():
             raise FinanceApplicationError("Give the bank's reason for the decline.")
@@ -390,6 +396,12 @@ def decide(
                        {"bank": application.bank_name, "number": deal.number})
     else:
         deal_service.record_event(session, deal, "finance_approved", actor=actor, note=application.bank_name)
+        asked = (application.apr_percent, application.term_months, application.amount_financed)
+        if (application.approved_apr_percent, application.approved_term_months, application.approved_amount_financed) != asked:
+            deal_amendments.record_change(
+                session, deal, figures_before, dealer=dealer, actor=actor, link=link, now=now,
+                reason={"kind": "finance", "application_id": application.id, "lender": application.bank_name},
+            )
         title = Message("Deal %(number)s: finance approved", {"number": deal.number})
         consultant = session.get(User, deal.consultant_id) if deal.consultant_id else None
         notify_roles(session, dealer=dealer, roles=deal_service.MANAGERS, extra=[consultant], kind="deal.finance_approved",

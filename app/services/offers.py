@@ -206,10 +206,16 @@ def amend_accepted_offer(
     """Append a revision to an ACCEPTED offer without reopening it (the state stays ``accepted``).
 
     The one path for after-acceptance facts that change the figures but not the deal the customer
-    accepted — e.g. an appraised trade-in (``services.trade_ins``). Audit-logged as ``offer.amend``
-    with ``reason``. The approval rules still hold: a revision that would need approval is refused
-    (``OfferError``), since an accepted offer cannot go back through the approval queue. Also
-    refuses an offer that is not accepted and a stale ``base_revision_no``.
+    accepted — e.g. an appraised trade-in (``services.trade_ins``); the customer then accepts the new
+    figures (``services.deal_amendments``). Audit-logged as ``offer.amend`` with ``reason``.
+
+    An accepted offer cannot go back through the approval queue, and it need not: the caller keeps
+    the accepted selling price, so when the new revision "needs approval" it is for the same
+    dealer discount the accepted revision was approved for. That approval is carried over to the new
+    revision (a copy bound to the new content hash, same approver, comment ``"← v<n>"``). Refused
+    (``OfferError``) when the discount total differs from the accepted revision's, when the accepted
+    revision needed approval and has none, for an offer that is not accepted and a stale
+    ``base_revision_no``.
     """
     if offer.state is not OfferState.ACCEPTED:
         raise OfferError("Only an accepted offer can be amended this way.")
@@ -217,20 +223,31 @@ def amend_accepted_offer(
         raise OfferError(
             f"This offer was changed meanwhile (now revision {offer.current_revision_no}); reload it before saving."
         )
+    base = current_revision(offer)
+    carried: OfferApproval | None = None
     if approval.needs_approval:
-        raise OfferError(
-            "The new revision would need approval (" + "; ".join(approval.reasons)
-            + "), and an accepted offer cannot be sent for approval again."
-        )
+        approvals = [a for a in base.approvals if a.decision == "approved" and a.content_hash == base.content_hash]
+        if priced.approval.discount_total != base.discount_total or not approvals:
+            raise OfferError(
+                "The new revision would need approval (" + "; ".join(approval.reasons)
+                + "), and an accepted offer cannot be sent for approval again."
+            )
+        carried = approvals[-1]
     snapshot = build_snapshot(priced, vehicle=vehicle, texts=texts)
     before = offer.current_revision_no
     revision = _new_revision(
         offer, before + 1, inputs=inputs, snapshot=snapshot, priced=priced, approval=approval, actor=actor
     )
+    if carried is not None:
+        session.add(OfferApproval(
+            dealer_id=offer.dealer_id, revision=revision, decision="approved", comment=f"← v{base.revision_no}",
+            content_hash=revision.content_hash, decided_by_id=carried.decided_by_id, decided_at=carried.decided_at,
+        ))
     session.flush()
     audit.record(
         session, "offer.amend", offer, before={"revision_no": before},
-        after={"revision_no": revision.revision_no, "out_the_door_price": priced.out_the_door_price, "reason": reason},
+        after={"revision_no": revision.revision_no, "out_the_door_price": priced.out_the_door_price, "reason": reason,
+               "approval_carried_from": base.revision_no if carried is not None else None},
     )
     _event(session, offer, "offer_amended", f"{offer.number} v{revision.revision_no}: {reason}"[:500], actor.id if actor else None)
     return revision

@@ -8,12 +8,14 @@ offer builder's own path (``offer_builder.build``: trade-in allowance = appraise
 declared payoff, so a tax with trade-in credit lowers the out-the-door price):
 
 * offer still editable (before acceptance) → a normal draft revision (``offers.revise_offer``);
-* offer accepted (a deal is open) → ``offers.amend_accepted_offer`` appends a revision without
-  reopening the offer, refused when it would need approval; the revision is priced as of the
-  accepted revision's time and must keep the accepted net price and fees (only the trade-in figures
-  and the taxes it credits may change); then the Deal takes ``offer_revision_no``,
-  ``trade_in_equity`` (allowance − payoff of the new snapshot, may be negative) and
-  ``out_the_door_price`` from the new snapshot.
+* offer accepted (a deal is open, its contract not signed yet) → ``offers.amend_accepted_offer``
+  appends a revision without reopening the offer; the revision is priced as of the accepted
+  revision's time and must keep the accepted net price and fees (only the trade-in figures and the
+  taxes it credits may change), so a discount approval of the accepted revision carries over. The
+  Deal takes ``offer_revision_no``, ``trade_in_equity`` (allowance − payoff of the new snapshot, may
+  be negative) and ``out_the_door_price`` from the new snapshot, the loan follows (``_follow``), and
+  the customer accepts the estimate → appraisal change (``services.deal_amendments``; the principal
+  may instead when the customer's total does not rise) before the contract is signed.
 
 An expired appraisal is never applied; a cancelled deal withdraws its open appraisals (``CANCEL_HOOKS``).
 """
@@ -34,7 +36,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain import trade_ins as rules
+from app.domain.deal_amendments import amended_amount_financed
 from app.domain.deal_states import TERMINAL as DEAL_TERMINAL
+from app.domain.deal_states import DealState
+from app.domain.finance_application import scenarios_from_snapshot
 from app.domain.money import ZERO
 from app.domain.offer_states import EDITABLE, OfferState
 from app.domain.roles import Role
@@ -46,7 +51,9 @@ from app.models.deals import Deal
 from app.models.offers import Offer, OfferRevision
 from app.models.trade_ins import TradeInAppraisal, TradeInPhoto
 from app.services import audit, offer_builder
+from app.services import deal_amendments as amendments
 from app.services import deals as deal_service
+from app.services import finance_applications as finance_service
 from app.services import offers as offer_service
 from app.services.images import ImageRejected, ProcessedImage, process_image
 from app.services.notifications import Message, notify_customer, notify_roles, notify_staff
@@ -320,15 +327,19 @@ def apply_to_offer(
     dealer: Dealer,
     actor: User,
     now: datetime | None = None,
+    link: str = "",
 ) -> OfferRevision:
     """Put the appraised value into the offer as a new revision; update the deal's money when one is open.
 
     Trade-in allowance = appraised value, payoff = declared payoff; re-priced with
-    ``offer_builder.build`` (see the module docstring for the editable vs accepted paths). Raises
-    ``TradeInError`` when the appraisal is not appraised, expired (even if not yet marked), already
-    applied, has no offer, the offer is declined/withdrawn/expired, the deal is closed, the offer was
-    not made in the builder, the re-price fails or changes the accepted price, or the new revision
-    would need approval (accepted offers). Returns the new (or, for identical content, current) revision.
+    ``offer_builder.build`` (see the module docstring for the editable vs accepted paths). On an
+    accepted offer the deal follows at once (``_follow``: money, amount financed, the finance
+    application's figures) and the change waits for the customer's acceptance (``link``: their
+    purchase page; ``services.deal_amendments``) before the contract. Raises ``TradeInError`` when
+    the appraisal is not appraised, expired (even if not yet marked), already applied, has no offer,
+    the offer is declined/withdrawn/expired, the deal is closed or its contract signed, the offer was
+    not made in the builder, the re-price fails or changes the accepted price or its discounts.
+    Returns the new (or, for identical content, current) revision.
     """
     now = now or utcnow()
     if appraisal.status is TradeInStatus.EXPIRED or rules.is_expired(
@@ -341,6 +352,8 @@ def apply_to_offer(
     offer, deal = _offer_and_deal(session, appraisal)
     if deal is not None and deal.state in DEAL_TERMINAL:
         raise TradeInError("The deal is closed; its offer can no longer change.")
+    if deal is not None and deal.state not in AMENDABLE_DEAL_STATES:
+        raise TradeInError("The contract of this deal is signed; the trade-in can no longer change its figures.")
     accepted = offer.state is OfferState.ACCEPTED
     if not accepted and offer.state not in EDITABLE:
         raise TradeInError("The offer is no longer open; make a new offer for the customer.")
@@ -391,30 +404,68 @@ def apply_to_offer(
     appraisal.applied_at = now
     appraisal.applied_revision_no = new.revision_no
     if deal is not None and accepted:
-        before = {"offer_revision_no": deal.offer_revision_no, "trade_in_equity": deal.trade_in_equity,
-                  "out_the_door_price": deal.out_the_door_price}
-        snapshot = new.snapshot["priced"]
-        deal.offer_revision_no = new.revision_no
-        deal.trade_in_equity = Decimal(snapshot["trade_in_equity"])
-        deal.out_the_door_price = Decimal(snapshot["out_the_door_price"])
         if appraisal.deal_id is None:
             appraisal.deal_id = deal.id
-        def fmt(name: str) -> str:
-            return format_currency(Decimal(snapshot[name]), deal.currency, locale=dealer.locale)
-
-        deal_service.record_event(
-            session, deal, "trade_in_applied", actor=actor,
-            note=(f"v{new.revision_no}: {appraisal.description} · {fmt('trade_in_allowance')} − "
-                  f"{fmt('trade_in_payoff')} = {fmt('trade_in_equity')}"),
-        )
-        audit.record(session, "deal.trade_in", deal, before=before,
-                     after={"offer_revision_no": deal.offer_revision_no, "trade_in_equity": deal.trade_in_equity,
-                            "out_the_door_price": deal.out_the_door_price})
+        _follow(session, deal, new, appraisal, dealer=dealer, actor=actor, link=link, now=now)
     session.flush()
     audit.record(session, "trade_in.apply", appraisal,
                  after={"offer": offer.number, "revision_no": new.revision_no, "allowance": appraisal.value,
                         "payoff": appraisal.payoff})
     return new
+
+
+#: Deal states in which an appraisal may still change an accepted offer (before the contract is signed).
+AMENDABLE_DEAL_STATES = frozenset({DealState.OFFER_ACCEPTED, DealState.RESERVED, DealState.FINANCING})
+
+
+def _follow(session: Session, deal: Deal, new: OfferRevision, appraisal: TradeInAppraisal, *, dealer: Dealer,
+            actor: User, link: str, now: datetime) -> None:
+    """Move the deal onto the amended revision ``new`` and record the change the customer must accept.
+
+    The deal takes ``offer_revision_no``, ``trade_in_equity`` and ``out_the_door_price`` from the new
+    snapshot. The balance to pay changes by Δ = (new OTD − new equity) − (old OTD − old equity); the
+    customer's down payment stays, so the loan takes Δ: an application not decided yet takes the
+    re-priced scenario's down payment, amount financed and monthly payment (the bank decides on
+    them); an approved one changes ``deal.amount_financed`` by Δ within what the bank approved
+    (``deal_amendments.amended_amount_financed``), the rest being due at delivery.
+    """
+    before_figures = amendments.figures_of(session, deal)
+    before = {"offer_revision_no": deal.offer_revision_no, "trade_in_equity": deal.trade_in_equity,
+              "out_the_door_price": deal.out_the_door_price, "amount_financed": deal.amount_financed}
+    snapshot = new.snapshot["priced"]
+    old_balance = deal.out_the_door_price - deal.trade_in_equity
+    deal.offer_revision_no = new.revision_no
+    deal.trade_in_equity = Decimal(snapshot["trade_in_equity"])
+    deal.out_the_door_price = Decimal(snapshot["out_the_door_price"])
+    change = deal.out_the_door_price - deal.trade_in_equity - old_balance
+    application = amendments.live_application(session, deal)
+    if application is not None and application.status.is_approved:
+        deal.amount_financed = amended_amount_financed(
+            deal.amount_financed, change, approved=application.approved_amount_financed,
+            financeable=finance_service.max_financeable(deal))
+    elif application is not None:
+        scenario = next((s for s in scenarios_from_snapshot(new.snapshot) if s.index == application.scenario_index), None)
+        if scenario is not None:
+            application.down_payment, application.amount_financed = scenario.down_payment, scenario.amount_financed
+            application.monthly_payment = scenario.monthly_payment
+
+    def fmt(name: str) -> str:
+        return format_currency(Decimal(snapshot[name]), deal.currency, locale=dealer.locale)
+
+    deal_service.record_event(
+        session, deal, "trade_in_applied", actor=actor,
+        note=(f"v{new.revision_no}: {appraisal.description} · {fmt('trade_in_allowance')} − "
+              f"{fmt('trade_in_payoff')} = {fmt('trade_in_equity')}"),
+    )
+    audit.record(session, "deal.trade_in", deal, before=before,
+                 after={"offer_revision_no": deal.offer_revision_no, "trade_in_equity": deal.trade_in_equity,
+                        "out_the_door_price": deal.out_the_door_price, "amount_financed": deal.amount_financed})
+    session.flush()
+    amendments.record_change(
+        session, deal, before_figures, dealer=dealer, actor=actor, link=link, now=now,
+        reason={"kind": "trade_in", "appraisal_id": appraisal.id, "offer_revision_no": new.revision_no,
+                "vehicle": appraisal.description},
+    )
 
 
 # --- reading ----------------------------------------------------------------------------------------------

@@ -167,7 +167,9 @@ def test_approval_sets_amount_financed_and_the_settlement_reflects_it(app, a1):
     facts = deal_service.facts(db.session, deal)
     assert facts.financed and facts.finance_submitted and facts.finance_approved
     assert deal.state is DealState.FINANCING  # the contract step moves it on
-    assert deal.events[-1].kind == "finance_approved"
+    # other terms than applied for (6.4 % / 48 months / 30,000,000 instead of 5.9 % / 60 / 30,150,000):
+    # the customer must accept the change before the contract
+    assert [e.kind for e in deal.events][-2:] == ["finance_approved", "change_requested"]
     kinds = set(db.session.scalars(select(Notification.kind).where(Notification.deal_id == deal.id)))
     assert "deal.finance_approved" in kinds
     with pytest.raises(svc.FinanceApplicationError, match="already decided"):

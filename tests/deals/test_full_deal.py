@@ -32,7 +32,7 @@ from app.models.base import utcnow
 from app.models.inventory import VehicleStatus
 from app.models.mail import OutboxMessage
 from app.models.payments import Payment, PaymentKind, PaymentStatus, TestWebhook
-from app.services import contracts, deliveries, offer_builder, payments, trade_ins
+from app.services import contracts, deal_amendments, deliveries, offer_builder, payments, trade_ins
 from app.services import deals as deal_service
 from app.services import finance_applications as finance
 from app.services.payments.test_provider import SUCCESS_CARD, deliver
@@ -92,6 +92,11 @@ def test_full_e2e_deal_from_accepted_offer_to_delivered(app, a1, tmp_path):
     assert (deal.out_the_door_price, deal.trade_in_equity) == (D(36300000), D(7500000))
     loan = next(p for p in revision.snapshot["priced"]["payments"] if p["kind"] == "finance")
     assert D(loan["amount_financed"]) == D(23800000)
+    # The appraisal changed the accepted figures: the customer accepts them (the contract waits for it).
+    change = deal_amendments.pending_change(db.session, deal)
+    assert change.principal_may_approve  # the customer pays less than accepted; they accept it themselves here
+    deal_amendments.accept_by_customer(db.session, change, typed_name=customer.full_name, consent=True,
+                                       ip="203.0.113.7", user_agent="pytest", now=now)
 
     # 3. Reservation deposit through the test provider; its success webhook arrives twice.
     payment = payments.start_checkout(db.session, deal, return_url="http://localhost/p/x", now=now)

@@ -18,6 +18,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app.domain.deal_amendments import AmendmentStatus
 from app.domain.offer_states import OfferState
 from app.domain.roles import Role
 from app.domain.trade_ins import TradeInError, TradeInStatus
@@ -27,6 +28,7 @@ from app.models.inventory import VehicleStatus
 from app.models.mail import OutboxMessage
 from app.models.notifications import Notification
 from app.models.trade_ins import TradeInAppraisal
+from app.services import deal_amendments as amendments
 from app.services import deals as deal_service
 from app.services import offers as offer_service
 from app.services import trade_ins as svc
@@ -166,7 +168,8 @@ def test_apply_to_accepted_offer_adds_revision_and_updates_deal_money(a1, storag
     assert deal.offer_revision_no == 2
     assert deal.out_the_door_price == D(36300000) and deal.trade_in_equity == D(7500000)
     assert deal_service.settlement_of(deal).balance_due == D(28800000)
-    assert appraisal.applied_revision_no == 2 and deal.events[-1].kind == "trade_in_applied"
+    assert appraisal.applied_revision_no == 2
+    assert [e.kind for e in deal.events][-2:] == ["trade_in_applied", "change_requested"]
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"offer.amend", "deal.trade_in", "trade_in.apply"} <= actions
     with pytest.raises(TradeInError, match="already"):
@@ -212,16 +215,122 @@ def test_expired_appraisal_is_refused(a1, storage):
         svc.apply_to_offer(db.session, appraisal, dealer=a1.dealer, actor=a1.consultant, now=end - timedelta(days=1))
 
 
-def test_revision_that_would_need_approval_is_refused(a1, storage):
-    # 1,000,000 off without discount authority: approved once by the principal before sending.
+def test_discount_approval_carries_over_and_the_principal_may_accept_a_lower_total(a1, storage):
+    # 1,000,000 off without discount authority: approved once by the principal before sending. The
+    # appraisal keeps that discount, so the approval carries over instead of refusing the trade-in.
     deal = tf.builder_deal(a1.dealer, a1.customer, a1.consultant, discount="1000000", approver=a1.principal)
     appraisal = _submit(a1, storage, deal)
     _appraise(a1, appraisal, "12000000")
-    before = (deal.out_the_door_price, deal.trade_in_equity)
-    with pytest.raises(TradeInError, match="would need approval"):
-        svc.apply_to_offer(db.session, appraisal, dealer=a1.dealer, actor=a1.principal, now=NOW + timedelta(days=1))
-    assert deal.offer.current_revision_no == 1 and len(deal.offer.revisions) == 1
-    assert (deal.out_the_door_price, deal.trade_in_equity) == before and appraisal.applied_revision_no is None
+    revision = svc.apply_to_offer(db.session, appraisal, dealer=a1.dealer, actor=a1.principal, now=NOW + timedelta(days=1))
+    offer = deal.offer
+    assert offer.state is OfferState.ACCEPTED and revision.revision_no == 2 and revision.needs_approval
+    assert offer_service.valid_approval(offer).comment == "← v1"  # the principal's approval, bound to the new hash
+    assert offer_service.valid_approval(offer).decided_by_id == a1.principal.id
+    # 34,000,000 net: tax 5 % × (34,000,000 − 12,000,000) = 1,100,000; OTD 35,250,000; equity 7,500,000
+    assert (deal.offer_revision_no, deal.out_the_door_price, deal.trade_in_equity) == (2, D(35250000), D(7500000))
+    change = amendments.pending_change(db.session, deal)
+    # no trade-in before: the customer pays 35,850,000 → 27,750,000, so the principal may accept it
+    assert (change.customer_total_before, change.customer_total_after) == (D(35850000), D(27750000))
+    assert change.principal_may_approve and change.kinds == {"trade_in"}
+    amendments.approve_by_principal(db.session, change, principal=a1.principal, role=Role.DEALER_PRINCIPAL)
+    assert change.status is AmendmentStatus.APPROVED and change.decided_by_id == a1.principal.id
+    assert amendments.pending_change(db.session, deal) is None and deal.events[-1].kind == "change_approved"
+
+
+def test_appraisal_below_the_estimate_is_a_change_the_customer_accepts(a1, storage):
+    """Estimate 14,000,000 → appraisal 12,000,000 (payoff 4,500,000 both times).
+
+    Before: tax 5 % × (35,000,000 − 14,000,000) = 1,050,000, OTD 36,200,000, equity 9,500,000 → the customer
+    pays 26,700,000. After: tax 1,150,000, OTD 36,300,000, equity 7,500,000 → 28,800,000 (+2,100,000).
+    """
+    deal = tf.builder_deal(a1.dealer, a1.customer, a1.consultant, trade_in=tf.ESTIMATE)
+    assert (deal.out_the_door_price, deal.trade_in_equity) == (D(36200000), D(9500000))
+    appraisal = _submit(a1, storage, deal)
+    _appraise(a1, appraisal, "12000000")
+    svc.apply_to_offer(db.session, appraisal, dealer=a1.dealer, actor=a1.consultant, now=NOW + timedelta(days=1),
+                       link="https://x/p/t")
+    assert (deal.out_the_door_price, deal.trade_in_equity) == (D(36300000), D(7500000))
+    change = amendments.pending_change(db.session, deal)
+    assert [(c.key, c.old, c.new) for c in amendments.changes_of(change)] == [
+        ("trade_in_allowance", D(14000000), D(12000000)), ("trade_in_equity", D(9500000), D(7500000)),
+        ("out_the_door_price", D(36200000), D(36300000)), ("balance_due", D(26700000), D(28800000)),
+    ]
+    assert (change.customer_total_before, change.customer_total_after) == (D(26700000), D(28800000))
+    assert not change.principal_may_approve and change.offer_revision_no == 2
+    assert change.reasons == [{"kind": "trade_in", "appraisal_id": appraisal.id, "offer_revision_no": 2,
+                               "vehicle": "2003 Honda Accord"}]
+    assert [e.kind for e in deal.events][-2:] == ["trade_in_applied", "change_requested"]
+    with pytest.raises(deal_service.DealError, match="only the customer"):
+        amendments.approve_by_principal(db.session, change, principal=a1.principal, role=Role.DEALER_PRINCIPAL)
+    mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipients.contains("minjun@example.com"))).all()
+    assert any("https://x/p/t" in m.body_text for m in mail)
+    amendments.accept_by_customer(db.session, change, typed_name="김민준", consent=True, ip="", user_agent="")
+    assert change.status is AmendmentStatus.ACCEPTED
+
+
+def test_the_loan_follows_the_appraisal(app, a1, storage):
+    """Approved loan of 21,700,000 (36,200,000 − 9,500,000 equity − 5,000,000 down); the appraisal adds 2,100,000.
+
+    Bank approved exactly 21,700,000: the loan cannot grow, so the 2,100,000 is due at delivery. With an
+    application not decided yet, the re-priced scenario (23,800,000) is what the bank decides on.
+    """
+    from app.domain.deal_states import DealAction
+    from app.domain.finance_application import FinanceStatus
+    from app.services import finance_applications as finance
+    from tests import deal_factories
+    from tests.finance_factories import applicant, partner_bank
+
+    deal_factories.reservation_settings("0")
+    deal = tf.builder_deal(a1.dealer, a1.customer, a1.consultant, trade_in=tf.ESTIMATE, finance=tf.LOAN)
+    deal_service.advance(db.session, deal, DealAction.RESERVE, dealer=a1.dealer, actor=a1.consultant)
+    application = finance.submit(db.session, deal, applicant(partner_bank(a1.dealer)), dealer=a1.dealer,
+                                 config=app.config, actor=a1.consultant)
+    assert application.amount_financed == D(21700000)
+    appraisal = _submit(a1, storage, deal)
+    _appraise(a1, appraisal, "12000000")
+    svc.apply_to_offer(db.session, appraisal, dealer=a1.dealer, actor=a1.consultant, now=NOW + timedelta(days=1))
+    assert (application.down_payment, application.amount_financed) == (D(5000000), D(23800000))
+    change = amendments.pending_change(db.session, deal)
+    rows = {c.key: (c.old, c.new) for c in amendments.changes_of(change)}
+    assert rows["amount_financed"] == (D(21700000), D(23800000))  # as applied for: the bank decides on the new one
+    assert rows["monthly_payment"][0] < rows["monthly_payment"][1]
+    finance.decide(db.session, application, finance.Decision(FinanceStatus.APPROVED, apr_percent=D("5.9"), term_months=60,
+                                                             amount_financed=D(23800000)), dealer=a1.dealer, actor=a1.principal)
+    assert deal.amount_financed == D(23800000) and amendments.pending_change(db.session, deal).id == change.id
+
+
+def test_an_approved_loan_takes_the_change_only_up_to_the_bank_approval(app, a1, storage):
+    from app.domain.deal_states import DealAction
+    from app.domain.finance_application import FinanceStatus
+    from app.services import finance_applications as finance
+    from tests import deal_factories
+    from tests.finance_factories import applicant, partner_bank
+
+    deal_factories.reservation_settings("0")
+    deal = tf.builder_deal(a1.dealer, a1.customer, a1.consultant, trade_in=tf.ESTIMATE, finance=tf.LOAN)
+    deal_service.advance(db.session, deal, DealAction.RESERVE, dealer=a1.dealer, actor=a1.consultant)
+    application = finance.submit(db.session, deal, applicant(partner_bank(a1.dealer)), dealer=a1.dealer,
+                                 config=app.config, actor=a1.consultant)
+    finance.decide(db.session, application, finance.Decision(FinanceStatus.APPROVED, apr_percent=D("5.9"), term_months=60,
+                                                             amount_financed=D(21700000)), dealer=a1.dealer, actor=a1.principal)
+    assert amendments.pending_change(db.session, deal) is None  # approved as applied for
+    appraisal = _submit(a1, storage, deal)
+    _appraise(a1, appraisal, "12000000")
+    svc.apply_to_offer(db.session, appraisal, dealer=a1.dealer, actor=a1.consultant, now=NOW + timedelta(days=1))
+    assert deal.amount_financed == D(21700000)  # the bank approved no more
+    assert deal_service.settlement_of(deal).balance_due == D(36300000) - D(7500000) - D(21700000) == D(7100000)
+
+
+def test_no_trade_in_change_once_the_contract_is_signed(a1, storage):
+    from app.domain.deal_states import DealState
+
+    deal = tf.builder_deal(a1.dealer, a1.customer, a1.consultant)
+    appraisal = _submit(a1, storage, deal)
+    _appraise(a1, appraisal, "12000000")
+    deal.state = DealState.CONTRACTED
+    with pytest.raises(TradeInError, match="contract of this deal is signed"):
+        svc.apply_to_offer(db.session, appraisal, dealer=a1.dealer, actor=a1.consultant, now=NOW + timedelta(days=1))
+    assert deal.offer.current_revision_no == 1 and appraisal.applied_revision_no is None
 
 
 def test_changed_price_since_acceptance_is_refused(a1, storage):

@@ -61,6 +61,7 @@ def view(token: str):
         "customer/offer.html",
         purchase_link=url_for("purchase.view", token=deal_service.make_link_token(deal, current_app.config["SECRET_KEY"])) if deal else None,
         offer=offer,
+        deal=deal,
         revision=revision,
         snapshot=revision.snapshot,
         token=token,

@@ -27,7 +27,7 @@ from app.blueprints.deals.finance_forms import (
     RevealForm,
 )
 from app.blueprints.deals.forms import ActionForm
-from app.blueprints.deals.routes import DEAL_PANELS, EVENT_LABELS, can_act_on, load_deal
+from app.blueprints.deals.routes import DEAL_PANELS, EVENT_LABELS, can_act_on, load_deal, purchase_link
 from app.documents.finance_application_pdf import FinanceApplicationDocument, render_finance_application_pdf
 from app.domain.finance_application import MASK, MAX_DOCUMENT_BYTES, FinanceStatus
 from app.domain.money import quantum
@@ -306,7 +306,7 @@ def finance_decision(application_id: int):
             amount_financed=form.amount_financed.data, conditions=form.conditions.data or "", reason=form.reason.data or "",
         )
         try:
-            finance.decide(db.session, application, decision, dealer=g.dealer, actor=current_user)
+            finance.decide(db.session, application, decision, dealer=g.dealer, actor=current_user, link=purchase_link(deal))
         except finance.FinanceApplicationError as exc:
             db.session.rollback()
             form.outcome.errors = [*form.outcome.errors, _(str(exc))]

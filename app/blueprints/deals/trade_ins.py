@@ -16,7 +16,8 @@ from flask_login import current_user
 
 from app.access import require_menu
 from app.blueprints.deals import bp
-from app.blueprints.deals.routes import DEAL_PANELS, EVENT_LABELS, can_act_on, load_deal
+from app.blueprints.deals.amendments import deal_change
+from app.blueprints.deals.routes import DEAL_PANELS, EVENT_LABELS, can_act_on, load_deal, purchase_link
 from app.blueprints.deals.trade_in_forms import (
     CHOICE_LABELS,
     QUESTION_LABELS,
@@ -31,6 +32,7 @@ from app.extensions import db, htmx
 from app.models.base import utcnow
 from app.models.deals import Deal
 from app.models.trade_ins import TradeInAppraisal, TradeInPhoto
+from app.services import deals as deal_service
 from app.services import trade_ins as service
 from app.services.storage import StorageError, get_storage
 
@@ -162,13 +164,17 @@ def apply(appraisal_id: int):
         abort(403)
     if not WithdrawForm().validate_on_submit():
         abort(400)
+    deal = appraisal.deal or (deal_service.deal_for_offer(db.session, appraisal.offer_id) if appraisal.offer_id else None)
     try:
-        revision = service.apply_to_offer(db.session, appraisal, dealer=g.dealer, actor=current_user)
+        revision = service.apply_to_offer(db.session, appraisal, dealer=g.dealer, actor=current_user,
+                                          link=purchase_link(deal) if deal is not None else "")
     except TradeInError as exc:
         db.session.rollback()
         return _detail(appraisal, status=422, error=_(str(exc)))
     db.session.commit()
     flash(_("The trade-in is in the offer: revision %(n)s.", n=revision.revision_no), "success")
+    if deal is not None and deal_change(deal) is not None:
+        flash(_("The deal's figures changed: the customer is asked to accept them before the contract."), "info")
     if appraisal.deal_id:
         return _go("deals.detail", deal_id=appraisal.deal_id)
     return _go("deals.trade_in", appraisal_id=appraisal.id)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("purchase", __name__, url_prefix="/p")
 
-from app.blueprints.purchase import contract, delivery, finance, payments, routes, tradein  # noqa: E402,F401
+from app.blueprints.purchase import changes, contract, delivery, finance, payments, routes, tradein  # noqa: E402,F401
