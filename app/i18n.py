@@ -22,6 +22,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.domain.pricing.labels import payment_label
+from app.domain.vehicle_names import clean_title, vehicle_title
 from app.extensions import babel
 
 
@@ -134,7 +135,9 @@ def _payment_label(payment) -> str:
 def init_app(app: Flask) -> None:
     """Initialise Flask-Babel and register the formatting filters."""
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    app.jinja_env.filters.update(money=money, datetime=_dt, date=_d, number=format_decimal, qr_svg=qr_svg)
+    app.jinja_env.filters.update(money=money, datetime=_dt, date=_d, number=format_decimal, qr_svg=qr_svg,
+                                 vehicle_name=clean_title)
+    app.jinja_env.globals.update(vehicle_title=vehicle_title)
     app.jinja_env.globals.update(language_name=language_name, available_locales=available_locales,
                                  payment_label=_payment_label)
 
