@@ -438,3 +438,24 @@ def test_toronto_stock_offer_at_tablet_size(browser, live_server, shots, viewpor
                             f"toronto-{reader}")
             assert "2019 Hyundai Tucson Limited" in text and "NAVI" not in text and "27,678.22" in text
         visitor.close()
+
+
+def test_builder_on_a_phone_keeps_the_total_in_view(browser, live_server, shots):
+    """The consultant on a phone (390×844): the bottom sheet with the total, the approval state and the save button."""
+    world = live_server.world
+    context = _context(browser, live_server, PHONE)
+    page = context.new_page()
+    _sign_in(page, world.emails["consultant_seoul"])
+    page.goto(f"/d/{world.slugs['seoul']}/offers/new")
+    _reprice(page, lambda: page.locator("#model_code").select_option("NE1"))
+    _reprice(page, lambda: page.locator("#trim_code").select_option("NE1-LR"))
+    _reprice(page, lambda: page.locator("#exterior_code").select_option("A2B"))
+    _reprice(page, lambda: page.locator("#interior_code").select_option("NNB"))
+    expect(page.locator("#price-panel [data-otd]")).to_have_attribute("data-otd", "58800000")
+    assert_bar_in_view(page)
+    expect(page.locator("button.save")).to_be_in_viewport()
+    assert_amounts_whole(page, ".price-bar [data-otd]")
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")  # no sideways page
+    page.evaluate("window.scrollTo(0, 0)")
+    shots(page, "ko-builder-phone", full_page=False)
+    context.close()
