@@ -21,7 +21,8 @@ from flask_babel import format_currency, format_date, format_datetime, format_de
 from flask_login import current_user
 from markupsafe import Markup
 
-from app.domain.pricing.labels import payment_label
+from app.domain.pricing.labels import customer_line_label, payment_label
+from app.domain.vehicle_names import clean_title, vehicle_title
 from app.extensions import babel
 
 
@@ -131,10 +132,17 @@ def _payment_label(payment) -> str:
     return payment_label(payment, gettext)
 
 
+def _line_label(line, vehicle=None) -> str:
+    """Word an offer line as the customer reads it, in the current locale (``domain.pricing.labels``)."""
+    return customer_line_label(line, gettext, vehicle)
+
+
 def init_app(app: Flask) -> None:
     """Initialise Flask-Babel and register the formatting filters."""
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    app.jinja_env.filters.update(money=money, datetime=_dt, date=_d, number=format_decimal, qr_svg=qr_svg)
+    app.jinja_env.filters.update(money=money, datetime=_dt, date=_d, number=format_decimal, qr_svg=qr_svg,
+                                 vehicle_name=clean_title)
+    app.jinja_env.globals.update(vehicle_title=vehicle_title, line_label=_line_label)
     app.jinja_env.globals.update(language_name=language_name, available_locales=available_locales,
                                  payment_label=_payment_label)
 

@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape
 
 import segno
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -32,7 +32,8 @@ from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from app.documents.fonts import font_runs, needs_shaping, paragraph_font, register_fonts
-from app.domain.pricing.labels import payment_label
+from app.domain.pricing.labels import customer_line_label, payment_label, unique_promotions
+from app.domain.vehicle_names import vehicle_title
 
 BRAND_COLOUR = colors.HexColor("#0b5394")
 MUTED = colors.HexColor("#666666")
@@ -163,11 +164,28 @@ class _Writer:
         return [self.p(_("Offer") + " — " + d.brand_name, self.title), Spacer(1, 3 * mm), table, Spacer(1, 4 * mm)]
 
     def vehicle(self) -> list:
+        _ = self._
         vehicle = self.doc.snapshot.get("vehicle", {})
-        parts = [self.p(vehicle.get("label", ""), self.h2, bold=True)]
-        details = [vehicle.get(key) for key in ("exterior", "interior", "vin", "stock_number") if vehicle.get(key)]
-        if details:
-            parts.append(self.p(" · ".join(str(x) for x in details), self.small))
+        # The customer-facing name: a listing's raw title ("Limited|NAVI|LEATHER|…") is cleaned, not printed.
+        parts = [self.p(vehicle_title(vehicle), self.h2, bold=True)]
+        facts = []
+        if vehicle.get("model_year"):
+            facts.append((_("Model year"), str(vehicle["model_year"])))
+        if vehicle.get("source") == "stock" and vehicle.get("odometer") is not None:
+            distance = format_decimal(vehicle["odometer"], locale=self.locale)
+            facts.append((_("Odometer"), f"{distance} {vehicle.get('odometer_unit') or ''}".strip()))
+        for key, label in (("exterior", _("Exterior colour")), ("interior", _("Interior colour")),
+                           ("fuel_type", _("Fuel")), ("transmission", _("Transmission")),
+                           ("stock_number", _("Stock number")), ("vin", _("VIN"))):
+            if vehicle.get(key):
+                facts.append((label, str(vehicle[key])))
+        if facts:
+            rows = [[self.p(label, self.small), self.p(value, self.small)] for label, value in facts]
+            tight = [("LEFTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 1),
+                     ("BOTTOMPADDING", (0, 0), (-1, -1), 1), ("VALIGN", (0, 0), (-1, -1), "TOP")]
+            facts_table = self.table(rows, [30 * mm, 66 * mm], tight)
+            facts_table.hAlign = "LEFT"
+            parts.append(facts_table)
         if self.doc.vehicle_image:
             image = Image(io.BytesIO(self.doc.vehicle_image))
             ratio = image.imageHeight / float(image.imageWidth or 1)
@@ -192,12 +210,13 @@ class _Writer:
             if strong:
                 styles.append(("LINEABOVE", (0, len(rows) - 1), (-1, len(rows) - 1), 0.6, colors.black))
 
+        vehicle = self.doc.snapshot.get("vehicle", {})
         for line in priced["item_lines"]:
             qty = f" × {line['quantity']}" if line["quantity"] > 1 else ""
-            add(line["label"] + qty, line["amount"], note=line.get("note", ""))
+            add(customer_line_label(line, _, vehicle) + qty, line["amount"], note=line.get("note", ""))
         add(_("Subtotal"), priced["subtotal"], strong=True)
         for line in priced["discount_lines"]:
-            add(line["label"], line["amount"], minus=True)
+            add(customer_line_label(line, _, vehicle), line["amount"], minus=True)
         if priced["discount_lines"]:
             add(_("Selling price"), priced["net_price"], strong=True)
         for line in priced["fee_lines"]:
@@ -216,7 +235,7 @@ class _Writer:
         return [self.p(_("Price"), self.h2, bold=True), self.table(rows, [130 * mm, 44 * mm], styles, repeat_rows=1)]
 
     def promotions(self) -> list:
-        applied = self.doc.snapshot["priced"].get("applied_promotions", [])
+        applied = unique_promotions(self.doc.snapshot["priced"].get("applied_promotions", []))
         if not applied:
             return []
         items = [self.p("• " + promo.get("name", promo.get("code", "")), self.small) for promo in applied]
@@ -227,12 +246,16 @@ class _Writer:
         payments = self.doc.snapshot["priced"].get("payments", [])
         if not payments:
             return []
-        rows = [[self.p(x, bold=True) for x in (_("Scenario"), _("Down payment"), _("Term"), _("APR"), _("Monthly"))]]
+        # Every figure column is right-aligned, its header with it (the headers used to sit left of their numbers).
+        head = (_("Scenario"), _("Down payment"), _("Term"), _("APR"), _("Monthly"))
+        rows = [[self.p(head[0], bold=True)] + [self.p(x, self.right, bold=True) for x in head[1:]]]
         for pay in payments:
             term = (_("%(n)s months") % {"n": pay["term_months"]}) if pay.get("term_months") else "—"
             apr = f"{pay['apr_percent']} %" if pay.get("apr_percent") is not None else "—"
             monthly = self.money(pay["monthly_payment"]) if pay.get("monthly_payment") else "—"
-            rows.append([self.p(payment_label(pay, _)), self.p(self.money(pay["down_payment"]), self.right), self.p(term), self.p(apr), self.p(monthly, self.right)])
+            label = payment_label(pay, _) + (f" — {pay['bank_name']}" if pay.get("bank_name") else "")
+            rows.append([self.p(label), self.p(self.money(pay["down_payment"]), self.right), self.p(term, self.right),
+                         self.p(apr, self.right), self.p(monthly, self.right, bold=True)])
             finance = pay.get("finance")
             if finance:
                 detail = " · ".join(
@@ -247,7 +270,9 @@ class _Writer:
         for index, row in enumerate(rows):
             if row[1] == "":
                 style.append(("SPAN", (0, index), (-1, index)))
-        table = self.table(rows, [52 * mm, 34 * mm, 26 * mm, 22 * mm, 40 * mm], style, repeat_rows=1)
+        # The APR column fits the longest translated header word ("อัตราดอกเบี้ยต่อปี"): a Thai word that
+        # reportlab has to cut inside loses its shaped tone marks.
+        table = self.table(rows, [50 * mm, 32 * mm, 26 * mm, 30 * mm, 36 * mm], style, repeat_rows=1)
         return [self.p(_("Payment"), self.h2, bold=True), table]
 
     def conditions(self) -> list:

@@ -47,7 +47,7 @@ from app.domain.finance import (
 )
 from app.domain.money import quantum
 from app.domain.offer_states import valid_until_for
-from app.domain.option_rules import Configuration, Conflict, OptionCatalog, validate_configuration
+from app.domain.option_rules import Configuration, Conflict, ConflictKind, OptionCatalog, Severity, validate_configuration
 from app.domain.pricing import (
     AccessoryChoice,
     CashPayment,
@@ -406,8 +406,9 @@ class Build:
 
     ``errors``: form field → messages ("__all__" for the form as a whole); ``priced`` and ``approval``
     are None when something could not be priced. ``conflicts``: the option-rule findings of a catalog
-    build (errors and warnings, with their English explanations); ``notes``: presets or coupons
-    that were left out, with the reason.
+    build (errors and warnings, with their English explanations); ``conflict_notes`` the same findings
+    explained in the consultant's language and placed on the field they concern (``explain_conflicts``);
+    ``notes``: presets or coupons that were left out, with the reason.
     """
 
     data: BuilderInput
@@ -415,6 +416,7 @@ class Build:
     priced: PricedOffer | None = None
     approval: ApprovalResult | None = None
     conflicts: tuple[Conflict, ...] = ()
+    conflict_notes: tuple[ConflictNote, ...] = ()
     notes: list[str] = field(default_factory=list)
     vehicle: dict[str, Any] = field(default_factory=dict)
     catalog: CatalogData | None = None
@@ -426,9 +428,100 @@ class Build:
         """Return True when the offer priced without any field error (it may be saved)."""
         return self.priced is not None and not self.errors
 
+    @property
+    def conflict_codes(self) -> frozenset[str]:
+        """Return the option codes named by an error conflict (the options to highlight in the builder)."""
+        return frozenset(code for note in self.conflict_notes if note.is_error for code in note.codes)
+
     def error(self, name: str, message: str) -> None:
         """Attach ``message`` to form field ``name``."""
         self.errors.setdefault(name, []).append(message)
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictNote:
+    """One option-rule finding explained to the consultant: the form ``field`` it belongs beside
+    (``exterior_code``, ``interior_code``, ``trim_code`` or ``option_codes``), ``is_error`` (False for a
+    warning: the build is still priced), the translated ``message`` and the option/colour ``codes`` involved."""
+
+    field: str
+    is_error: bool
+    message: str
+    codes: tuple[str, ...] = ()
+
+
+def _catalog_names(catalog: CatalogData, locale: str) -> dict[str, str]:
+    """Return option and colour names by code in ``locale`` (the brand's name where no translation exists)."""
+    names: dict[str, str] = {}
+    for model in catalog.snapshot["models"]:
+        for trim in model["trims"]:
+            for colour in (*trim["exterior_colors"], *trim["interior_colors"]):
+                names.setdefault(colour["code"], localized(colour.get("name_i18n"), locale, colour["name"]))
+    for option in catalog.snapshot["options"]:
+        names[option["code"]] = localized(option.get("name_i18n"), locale, option["name"])
+    return names
+
+
+def explain_conflicts(conflicts: tuple[Conflict, ...], catalog: CatalogData, locale: str) -> tuple[ConflictNote, ...]:
+    """Return each conflict of ``validate_configuration`` as a translated ``ConflictNote`` placed on its field.
+
+    The domain's messages are English (for logs and corporate's rule check); the builder shows these instead,
+    in the UI language, with the catalog names in ``locale`` and what to do about it. Codes a catalog no
+    longer knows are shown as they are. Source of the kinds: ``domain.option_rules.ConflictKind``.
+    """
+    names = _catalog_names(catalog, locale)
+
+    def name(code: str) -> str:
+        return names.get(code, code)
+
+    notes = []
+    for c in conflicts:
+        codes, kind = c.codes, c.kind
+        first = codes[0] if codes else ""
+        second = codes[1] if len(codes) > 1 else ""
+        field_name = "option_codes"
+        if kind is ConflictKind.UNKNOWN_TRIM:
+            field_name, message = "trim_code", _("This trim is no longer in the catalog; choose another one.")
+        elif kind is ConflictKind.MISSING_EXTERIOR:
+            field_name, message = "exterior_code", _("Choose an exterior colour to see the price.")
+        elif kind is ConflictKind.MISSING_INTERIOR:
+            field_name, message = "interior_code", _("Choose an interior colour to see the price.")
+        elif kind in (ConflictKind.EXTERIOR_NOT_OFFERED, ConflictKind.INTERIOR_NOT_OFFERED):
+            field_name = "exterior_code" if kind is ConflictKind.EXTERIOR_NOT_OFFERED else "interior_code"
+            message = _("%(colour)s is not offered on this trim; choose another colour.", colour=name(first))
+        elif kind is ConflictKind.COLOR_PAIR_EXCLUDED:
+            field_name = "interior_code"
+            message = _("%(exterior)s paint cannot be combined with the %(interior)s interior; choose another colour.",
+                        exterior=name(first), interior=name(second))
+        elif kind is ConflictKind.UNKNOWN_OPTION:
+            message = _("Option %(option)s is no longer in the catalog; untick it.", option=second or first)
+        elif kind is ConflictKind.OPTION_NOT_ON_TRIM:
+            message = _("%(option)s is not available on this trim; untick it.", option=name(first))
+        elif kind is ConflictKind.MISSING_REQUIREMENT:
+            message = _("%(option)s needs %(required)s: tick %(required)s as well, or untick %(option)s.",
+                        option=name(first), required=name(second))
+        elif kind is ConflictKind.EXCLUDED_COMBINATION:
+            message = _("%(option)s cannot be combined with %(other)s: untick one of them.",
+                        option=name(first), other=name(second))
+        elif kind is ConflictKind.REDUNDANT_OPTION:
+            message = _("%(option)s is already included in %(package)s and is charged once.",
+                        option=name(first), package=name(second))
+        elif kind is ConflictKind.OVERLAPPING_PACKAGES:
+            message = _("%(option)s is included in both %(first)s and %(second)s.", option=name(first),
+                        first=name(second), second=name(codes[2] if len(codes) > 2 else ""))
+        else:  # a kind added to the domain later: its English explanation rather than nothing
+            message = c.message
+        notes.append(ConflictNote(field_name, c.severity is Severity.ERROR, message, tuple(codes)))
+    return tuple(notes)
+
+
+def _conflicts_to_errors(build: Build, conflicts: tuple[Conflict, ...], catalog: CatalogData, locale: str) -> None:
+    """Record ``conflicts`` on ``build``: translated notes, and each error note as an error of its own field."""
+    build.conflicts = conflicts
+    build.conflict_notes = explain_conflicts(conflicts, catalog, locale)
+    for note in build.conflict_notes:
+        if note.is_error:
+            build.error(note.field, note.message)
 
 
 def _exact(value: Decimal | None, currency: str) -> bool:
@@ -457,9 +550,8 @@ def _catalog_vehicle(build: Build, data: BuilderInput, catalog: CatalogData | No
     configuration = Configuration(data.trim_code, data.exterior_code or None, data.interior_code or None,
                                   frozenset(data.option_codes))
     result = validate_configuration(configuration, catalog.option_catalog)
-    build.conflicts = result.conflicts
+    _conflicts_to_errors(build, result.conflicts, catalog, locale)
     if not result.valid:
-        build.error("option_codes", _("This configuration cannot be built; see the conflicts below."))
         return None
     accessories = []
     for code in data.accessory_codes:
@@ -503,6 +595,9 @@ def _stock_vehicle(build: Build, row: StockRow | None, currency: str, *, held_ok
         "vin": row.vin or "", "model": row.model, "model_year": row.model_year, "exterior": row.exterior_color,
         "interior": row.interior_color, "odometer": row.odometer, "odometer_unit": row.odometer_unit.value,
         "image_url": row.image_url,
+        # The parts of the title and the facts a customer reads (domain.vehicle_names cleans the trim for them).
+        "make": row.make, "trim": row.trim, "condition": row.condition.value, "fuel_type": row.fuel_type,
+        "transmission": row.transmission, "drivetrain": row.drivetrain, "body_style": row.body_style,
     }
     return StockVehicle(
         stock_number=row.stock_number or row.vin or str(row.id), label=row.title, model_code=(row.model or "STOCK").upper(),
@@ -660,8 +755,11 @@ def build(
     try:
         priced = price_offer(pricing)
     except InvalidConfigurationError as exc:
-        result.conflicts = exc.conflicts
-        result.error("option_codes", _("This configuration cannot be built; see the conflicts below."))
+        if result.catalog is not None:
+            result.errors.pop("option_codes", None)  # replaced by the engine's own findings
+            _conflicts_to_errors(result, exc.conflicts, result.catalog, locale)
+        if not result.errors:
+            result.error("option_codes", _("This configuration cannot be built; see the conflicts below."))
         return result
     except (PricingError, FinanceError) as exc:
         field_name = getattr(exc, "field", None)

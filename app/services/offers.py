@@ -410,8 +410,11 @@ def revision_diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, s
     return rows
 
 
-def offer_document(offer: Offer, dealer: Dealer, *, link: str, gettext) -> OfferDocument:
-    """Return the printable ``OfferDocument`` of the offer's current revision (labels via ``gettext``)."""
+def offer_document(offer: Offer, dealer: Dealer, *, link: str, gettext, vehicle_image: bytes | None = None) -> OfferDocument:
+    """Return the printable ``OfferDocument`` of the offer's current revision (labels via ``gettext``).
+
+    ``vehicle_image``: JPEG/PNG bytes of the car's photo, printed beside its name (None: no picture).
+    """
     revision = current_revision(offer)
     customer = offer.customer
     contact = " · ".join(x for x in (customer.email or "", customer.phone_e164 or "") if x)
@@ -432,6 +435,7 @@ def offer_document(offer: Offer, dealer: Dealer, *, link: str, gettext) -> Offer
         snapshot=revision.snapshot,
         conditions=str(revision.snapshot.get("texts", {}).get("conditions", "")),
         qr_url=link,
+        vehicle_image=vehicle_image,
         gettext=gettext,
     )
 

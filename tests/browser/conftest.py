@@ -79,11 +79,18 @@ def _seed(app: Flask) -> tuple[factories.World, dict[str, int]]:
 
 
 @pytest.fixture
-def live_server(app, tmp_path) -> Iterator[LiveServer]:
+def live_seed():
+    """The function that commits the live server's rows: ``seed(app) -> (world, ids)``; a test module may override it."""
+    return _seed
+
+
+@pytest.fixture
+def live_server(app, tmp_path, live_seed) -> Iterator[LiveServer]:
     """Run ``create_app`` on 127.0.0.1 (ephemeral port) in a thread, on a migrated and seeded SQLite file.
 
-    Any exception a request raises in the server is collected and fails the test at teardown, so a 500 behind
-    a page the browser happens not to look at is still seen.
+    The rows come from the ``live_seed`` fixture (by default ``_seed``). Any exception a request raises in the
+    server is collected and fails the test at teardown, so a 500 behind a page the browser happens not to look
+    at is still seen.
     """
     uri = f"sqlite:///{tmp_path / 'live.db'}"
     offer_builder.clear_catalog_cache()  # keyed by release id: ids of the suite's own database must not leak in
@@ -96,7 +103,7 @@ def live_server(app, tmp_path) -> Iterator[LiveServer]:
                 raw.driver_connection.execute("PRAGMA journal_mode=WAL")
             finally:
                 raw.close()
-        world, ids = _seed(live)
+        world, ids = live_seed(live)
         server = make_server("127.0.0.1", 0, live, threaded=True)
         result = LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=live, world=world, ids=ids)
 

@@ -109,6 +109,9 @@ def test_offer_built_approved_sent_and_accepted_in_the_browser(browser, live_ser
     boss = principal.new_page()
     _sign_in(boss, world.emails["principal_a1"])
     expect(boss.locator("[data-waiting]")).to_have_text("1")
+    # A portrait tablet has no room for the menu column: the menu is a drawer behind the top bar's button.
+    expect(boss.get_by_role("navigation", name="Dealer menu")).to_have_count(0)
+    boss.get_by_role("button", name="Menu").click()
     menu = boss.get_by_role("navigation", name="Dealer menu")
     expect(menu.get_by_test_id("approval-badge")).to_have_text("1")  # the menu badge, loaded by htmx
     shots(boss, "principal-dashboard")
@@ -125,6 +128,7 @@ def test_offer_built_approved_sent_and_accepted_in_the_browser(browser, live_ser
         boss.get_by_role("button", name="Approve").click()
     assert "count-badge" not in badge.value.text()  # nothing waits any more: the menu badge is gone
     expect(boss.get_by_role("status").filter(has_text="Offer approved.")).to_be_visible()
+    boss.get_by_role("button", name="Menu").click()
     expect(menu.get_by_test_id("approval-badge")).to_be_empty()
     expect(boss.get_by_test_id("offer-state")).to_have_text("Approved")
     expect(boss.get_by_text("Approved for this exact content.")).to_be_visible()

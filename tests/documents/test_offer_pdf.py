@@ -80,3 +80,42 @@ def test_long_offer_spans_pages_with_repeated_header():
     assert f"Page 2 of {len(reader.pages)}" in second
     # 35,000,000 + 70 × 10,000 + 150,000 = 35,850,000
     assert "₩35,850,000" in _text(pdf)
+
+
+# --- what the customer reads (issue 11) ---------------------------------------------------------------------
+
+
+def _stock_snapshot():
+    """A snapshot of a Kijiji-imported stock car: raw listing title, an APR subvention listed twice (as saved
+    before the engine listed it once) and a manual discount line."""
+    result, _approval = priced("300000")
+    snapshot = build_snapshot(result, vehicle={
+        "source": "stock", "label": "2019 Hyundai Tucson Limited|NAVI|LEATHER|ROOF|EXT. WARR|AWD", "model_year": 2019,
+        "make": "Hyundai", "model": "Tucson", "trim": "Limited|NAVI|LEATHER|ROOF|EXT. WARR|AWD", "odometer": 84000,
+        "odometer_unit": "km", "exterior": "Grey", "vin": "KM8J3CAL5KU000001", "stock_number": "NY-1907"}, texts={})
+    snapshot["priced"]["item_lines"][0]["label"] = snapshot["vehicle"]["label"]
+    twice = {"promotion_id": 9, "code": "IONIQ5-APR", "name": "IONIQ 5 low-rate finance", "kind": "apr_subvention",
+             "stage": "order", "amount": "0"}
+    snapshot["priced"]["applied_promotions"] = [twice, dict(twice)]
+    return snapshot
+
+
+def test_pdf_names_the_car_cleanly_with_its_facts_and_customer_line_labels():
+    text = _text(render_offer_pdf(_document(locale="en", snapshot=_stock_snapshot())))
+    assert "2019 Hyundai Tucson Limited" in text
+    assert "NAVI" not in text and "|" not in text  # the raw listing title is never printed
+    assert "84,000 km" in text and "Odometer" in text and "Model year" in text
+    assert "Manual discount" not in text and "Additional discount" in text
+    assert text.count("IONIQ 5 low-rate finance") == 1
+
+
+def test_pdf_payment_headers_are_aligned_with_their_figures():
+    from reportlab.lib.enums import TA_LEFT, TA_RIGHT
+
+    from app.documents.offer_pdf import _Writer
+
+    _heading, table = _Writer(_document(locale="th", name="สมชาย ใจดี")).payments()
+    header, cash = table._cellvalues[0], table._cellvalues[1]
+    # Scenario reads left; down payment, term, APR and monthly are figures: header and figures right-aligned.
+    assert [cell.style.alignment for cell in header] == [TA_LEFT, TA_RIGHT, TA_RIGHT, TA_RIGHT, TA_RIGHT]
+    assert [cell.style.alignment for cell in cash] == [cell.style.alignment for cell in header]

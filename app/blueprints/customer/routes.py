@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -17,6 +17,8 @@ from app.models.offers import Offer
 from app.services import deals as deal_service
 from app.services import offers as offer_service
 from app.services.offer_pdf_response import pdf_response
+from app.services.storage import get_storage
+from app.services.vehicle_photos import external_photo_url, offer_photo
 from app.tenancy import TenantScope, all_tenants, set_scope
 
 LINK_MAX_AGE = 60 * 60 * 24 * 60  # a customer link works for 60 days unless revoked earlier
@@ -57,8 +59,11 @@ def view(token: str):
     deal = deal_service.deal_for_offer(db.session, offer.id) if offer.state is OfferState.ACCEPTED else None
     if deal is not None and deal.state is DealState.CANCELLED:
         deal = None  # a cancelled sale has no purchase page any more (its links were revoked)
+    vehicle = revision.snapshot.get("vehicle", {})
+    stored = offer_photo(db.session, vehicle, get_storage(current_app.config)) is not None
     return render_template(
         "customer/offer.html",
+        photo_url=url_for("customer.photo", token=token) if stored else external_photo_url(vehicle),
         purchase_link=url_for("purchase.view", token=deal_service.make_link_token(deal, current_app.config["SECRET_KEY"])) if deal else None,
         offer=offer,
         deal=deal,
@@ -107,6 +112,23 @@ def decline(token: str):
     db.session.commit()
     flash(_("You declined the offer. Thank you for letting us know."), "info")
     return redirect(url_for("customer.view", token=token))
+
+
+@bp.route("/<token>/photo")
+@limiter.limit("60 per minute")
+def photo(token: str):
+    """The photo of the offer's car (its stock photo or the model's catalog image), for the customer's page."""
+    offer = _load(token)
+    if offer.state in (OfferState.DRAFT, OfferState.PENDING_APPROVAL, OfferState.APPROVED, OfferState.RETURNED):
+        abort(404)
+    image = offer_photo(db.session, offer_service.current_revision(offer).snapshot.get("vehicle"),
+                        get_storage(current_app.config))
+    if image is None:
+        abort(404)
+    response = Response(image.data, mimetype=image.content_type)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.route("/<token>/pdf")

@@ -152,7 +152,7 @@ def _render_builder(form: OfferBuilderForm, result: builder.Build | None, *, off
     context = dict(
         form=form, result=result, offer=offer, customer=customer, customers=_customer_results(form.customer_q.data),
         stock=stock, stock_results=_stock_results(form.stock_q.data), show_errors=show_errors,
-        errors=_field_errors(form) if show_errors else [], currency=g.dealer.currency,
+        errors=_field_errors(form) if show_errors else [], currency=g.dealer.currency, has_catalog=catalog is not None,
         save_url=url_for("offers.edit", offer_id=offer.id) if offer else url_for("offers.new"),
     )
     template = "offers/_builder.html" if fragment else "offers/builder.html"
@@ -166,8 +166,11 @@ def _render_builder(form: OfferBuilderForm, result: builder.Build | None, *, off
 def new():
     """The builder for a new offer; POST saves it (idempotent per the page's key) and opens it."""
     if request.method == "GET":
+        # Open on what the dealer sells: a dealer whose brand has published no catalog (Toronto's used cars)
+        # starts on its stock, not on an empty "New car" tab.
+        source = "catalog" if _published_catalog() is not None else "stock"
         form = OfferBuilderForm(formdata=None, idempotency_key=secrets.token_urlsafe(16),
-                                customer_id=request.args.get("customer_id", type=int))
+                                customer_id=request.args.get("customer_id", type=int), source=source)
         return _render_builder(form, None, offer=None, show_errors=False)
     return _save(None)
 
@@ -259,6 +262,12 @@ def reprice():
     if changed == "customer_q":
         context.update(customers=_customer_results(form.customer_q.data), show_customers=True,
                        customer=db.session.get(Customer, form.customer_id.data) if form.customer_id.data else None)
+    priced = result is not None and result.priced is not None
+    # Nothing could be priced (a rule conflict, colours not chosen yet, a bad number): keep the panel's last good
+    # price on screen and swap only its message area (out of band), marked "for your last valid choice".
+    context.update(keep_price=not priced, status_oob=not priced, stale=not priced)
     response = make_response(render_template("offers/_reprice.html", **context))
+    if not priced:
+        response.headers["HX-Reswap"] = "none"
     response.vary.add("HX-Request")
     return response

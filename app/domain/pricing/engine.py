@@ -708,8 +708,11 @@ def price_offer(pricing: PricingInput) -> PricedOffer:
         for a in selection.applied
         if a.promotion.kind is PromotionKind.APR_SUBVENTION and a.promotion.apr is not None
     )
+    listed = {line.promotion_id for line in applied}
     for a in selection.applied:
-        if a.promotion.kind is PromotionKind.APR_SUBVENTION:
+        # Listed once: a subvention picked in a price stage above is already among the applied lines.
+        if a.promotion.kind is PromotionKind.APR_SUBVENTION and a.promotion.id not in listed:
+            listed.add(a.promotion.id)
             applied.append(
                 AppliedPromotionLine(
                     a.promotion.id, a.promotion.code, a.promotion.name, a.promotion.kind, a.stage, zero, a.line_id

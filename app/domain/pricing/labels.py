@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from app.domain.vehicle_names import clean_title, vehicle_title
+
 CASH_LABEL = "cash"
 FINANCE_LABEL = "finance_months"
 LEASE_LABEL = "lease_months"
@@ -44,3 +46,40 @@ def payment_label(payment: Mapping[str, Any] | Any, gettext: Callable[[str], str
     if code == LEASE_LABEL:
         return gettext("Lease %(n)s months") % {"n": months}
     return stored
+
+
+def customer_line_label(line: Mapping[str, Any] | Any, gettext: Callable[[str], str],
+                        vehicle: Mapping[str, Any] | None = None) -> str:
+    """Return the label of a priced offer line as the customer reads it (customer page and PDF).
+
+    ``line``: a ``Line`` or its snapshot dict; ``vehicle``: the snapshot's vehicle dict. The engine's
+    internal names give way to customer words: the consultant's "Manual discount" is an "Additional
+    discount"; the vehicle line of a stock car is its cleaned name (``domain.vehicle_names``), not the
+    listing's raw title. Every other line (colours, options, promotions, fees, taxes) keeps its own
+    label, which is already the catalog's or the dealer's name for it.
+    """
+    kind = str(_get(line, "kind") or "")
+    label = str(_get(line, "label") or "")
+    if kind == "manual_discount":
+        return gettext("Additional discount")
+    if kind == "vehicle":
+        if vehicle and vehicle.get("source") == "stock":
+            return vehicle_title(vehicle) or clean_title(label)
+        return clean_title(label)
+    return label
+
+
+def unique_promotions(applied: list[Mapping[str, Any]] | tuple) -> list[Mapping[str, Any]]:
+    """Return the applied promotions of a snapshot once each (by promotion id, else code), in their order.
+
+    Snapshots saved before the engine listed an APR subvention once carry it twice.
+    """
+    seen: set[Any] = set()
+    result = []
+    for promo in applied:
+        key = _get(promo, "promotion_id") or _get(promo, "code") or _get(promo, "name")
+        if key in seen:
+            continue
+        seen.add(key)
+        result.append(promo)
+    return result

@@ -338,3 +338,11 @@ def test_toronto_desking_sheet_contains_the_quoted_loan() -> None:
     assert grid.quote(D("2000.00"), 60).monthly_payment == D("412.63")
     # 0 down, 36 months at 6.99 %: r = 6.99 / 1200; 22,355.00 × r / (1 − (1 + r)^−36) = 690.1553… → 690.16.
     assert grid.quote(D("0.00"), 36).monthly_payment == D("690.16")
+
+
+def test_an_apr_subvention_is_listed_once_among_the_applied_promotions() -> None:
+    """Regression (issue 11): a subvention picked in its price stage was appended a second time with the
+    payment subventions, so the panel and the customer's PDF named "IONIQ 5 low-rate finance" twice."""
+    offer = price_offer(bangkok_input())
+    codes = [a.code for a in offer.applied_promotions]
+    assert codes.count("APR099") == 1 and sorted(codes) == ["APR099", "BKK125"]

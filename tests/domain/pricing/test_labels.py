@@ -36,3 +36,31 @@ def test_engine_codes_standard_labels_only():
     assert (finance.label, finance.label_code, dict(finance.label_params)) == ("Finance 36 months", FINANCE_LABEL,
                                                                                 {"months": 36})
     assert (custom.label, custom.label_code, dict(custom.label_params)) == ("Dealer special", "", {})
+
+
+# --- customer-facing line labels (issue 11) -------------------------------------------------------------------
+
+
+def test_customer_line_labels_name_what_the_customer_reads():
+    from app.domain.pricing.labels import customer_line_label
+
+    def ko(text: str) -> str:
+        return {"Additional discount": "추가 할인"}.get(text, text)
+
+    stock = {"source": "stock", "model_year": 2019, "make": "Hyundai", "model": "Tucson", "trim": "Limited|NAVI|ROOF"}
+    assert customer_line_label({"kind": "manual_discount", "label": "Manual discount"}, ko) == "추가 할인"
+    assert customer_line_label({"kind": "vehicle", "label": "2019 Hyundai Tucson Limited|NAVI|ROOF"}, ko, stock) \
+        == "2019 Hyundai Tucson Limited"
+    assert customer_line_label({"kind": "vehicle", "label": "Tucson Inspiration"}, ko, {"source": "catalog"}) \
+        == "Tucson Inspiration"
+    for kind, label in (("promotion", "Spring bonus"), ("dealer_discount", "재구매 고객 할인"), ("fee", "탁송료"),
+                        ("option", "Sunroof")):
+        assert customer_line_label({"kind": kind, "label": label}, ko, stock) == label
+
+
+def test_unique_promotions_lists_each_promotion_once_in_order():
+    from app.domain.pricing.labels import unique_promotions
+
+    applied = [{"promotion_id": 7, "name": "IONIQ 5 low-rate finance"}, {"promotion_id": 3, "name": "Spring"},
+               {"promotion_id": 7, "name": "IONIQ 5 low-rate finance"}, {"promotion_id": None, "code": "X", "name": "X"}]
+    assert [p["name"] for p in unique_promotions(applied)] == ["IONIQ 5 low-rate finance", "Spring", "X"]
