@@ -17,10 +17,11 @@ from decimal import Decimal
 import segno
 from babel import Locale
 from flask import Flask, current_app, g, request, session
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale, gettext
+from flask_babel import force_locale, format_currency, format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 from markupsafe import Markup
 
+from app.domain import messages
 from app.domain.pricing.labels import payment_label
 from app.extensions import babel
 
@@ -106,6 +107,24 @@ def money(amount: Decimal | int | str | None, currency: str | None = None) -> st
     return format_currency(amount, code)
 
 
+def format_param(value) -> str:
+    """Format one parameter of a domain message for the current locale (``messages.babel_formatter``)."""
+    locale = get_locale()
+    return messages.babel_formatter(str(locale) if locale else "en")(value)
+
+
+def tr(value, locale: str | None = None) -> str:
+    """Word a domain message for the reader: a ``messages.Text``, its stored JSON, or a plain string.
+
+    ``locale``: the reader's language when it is not the request's (the customer of an offer);
+    None → the current locale. Plain strings (older snapshots, user-typed text) are returned as they are.
+    """
+    if locale:
+        with force_locale(locale):
+            return messages.render(value, gettext, format_param)
+    return messages.render(value, gettext, format_param)
+
+
 def qr_svg(data: str) -> Markup:
     """Return an inline SVG QR code for ``data`` (a customer link) using segno; safe to embed."""
     buffer = io.BytesIO()
@@ -134,7 +153,7 @@ def _payment_label(payment) -> str:
 def init_app(app: Flask) -> None:
     """Initialise Flask-Babel and register the formatting filters."""
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    app.jinja_env.filters.update(money=money, datetime=_dt, date=_d, number=format_decimal, qr_svg=qr_svg)
+    app.jinja_env.filters.update(money=money, datetime=_dt, date=_d, number=format_decimal, qr_svg=qr_svg, tr=tr)
     app.jinja_env.globals.update(language_name=language_name, available_locales=available_locales,
                                  payment_label=_payment_label)
 

@@ -32,6 +32,8 @@ from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from app.documents.fonts import font_runs, needs_shaping, paragraph_font, register_fonts
+from app.domain.messages import babel_formatter
+from app.domain.messages import render as render_text
 from app.domain.pricing.labels import payment_label
 
 BRAND_COLOUR = colors.HexColor("#0b5394")
@@ -138,6 +140,10 @@ class _Writer:
         # An empty Paragraph falls back to reportlab's Times-Roman (not embedded): draw a no-break space.
         return Paragraph(_markup(text or "\u00a0", self.locale, bold), style or self.body)
 
+    def text(self, value) -> str:
+        """Word a stored message (msgid + params), a ``Text`` or a plain string in the document's language."""
+        return render_text(value, self._, babel_formatter(self.locale))
+
     def money(self, amount: str | Decimal | None) -> str:
         if amount is None or amount == "":
             return "—"
@@ -194,21 +200,21 @@ class _Writer:
 
         for line in priced["item_lines"]:
             qty = f" × {line['quantity']}" if line["quantity"] > 1 else ""
-            add(line["label"] + qty, line["amount"], note=line.get("note", ""))
+            add(self.text(line["label"]) + qty, line["amount"], note=self.text(line.get("note", "")))
         add(_("Subtotal"), priced["subtotal"], strong=True)
         for line in priced["discount_lines"]:
-            add(line["label"], line["amount"], minus=True)
+            add(self.text(line["label"]), line["amount"], minus=True)
         if priced["discount_lines"]:
             add(_("Selling price"), priced["net_price"], strong=True)
         for line in priced["fee_lines"]:
-            add(line["label"], line["amount"])
+            add(self.text(line["label"]), line["amount"])
         for line in priced["tax_lines"]:
             if line["kind"] == "added_tax":
-                add(line["label"], line["amount"])
+                add(self.text(line["label"]), line["amount"])
         add(_("Out-the-door price"), priced["out_the_door_price"], strong=True)
         for line in priced["tax_lines"]:
             if line["kind"] == "included_tax":
-                rows.append([self.p(_("of which %(tax)s") % {"tax": line["label"]}, self.small), self.p(self.money(line["amount"]), self.right)])
+                rows.append([self.p(_("of which %(tax)s") % {"tax": self.text(line["label"])}, self.small), self.p(self.money(line["amount"]), self.right)])
         if Decimal(priced["trade_in_allowance"]) or Decimal(priced["trade_in_payoff"]):
             add(_("Trade-in allowance"), priced["trade_in_allowance"], minus=True)
             add(_("Trade-in payoff"), priced["trade_in_payoff"])
