@@ -17,7 +17,16 @@ from decimal import Decimal
 import segno
 from babel import Locale
 from flask import Flask, current_app, g, request, session
-from flask_babel import force_locale, format_currency, format_date, format_datetime, format_decimal, get_locale, gettext
+from flask_babel import (
+    force_locale,
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    gettext,
+    lazy_gettext,
+)
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -137,6 +146,31 @@ def language_name(code: str) -> str:
     return Locale.parse(code).get_display_name(code)
 
 
+#: Customer timeline event kinds (``CustomerEvent.kind``) → their label; unknown kinds show a generic label.
+CUSTOMER_EVENT_LABELS = {
+    "created": lazy_gettext("Created"),
+    "updated": lazy_gettext("Updated"),
+    "note": lazy_gettext("Note"),
+    "merged": lazy_gettext("Merged"),
+    "reassigned": lazy_gettext("Reassigned"),
+    "offer_created": lazy_gettext("Offer created"),
+    "offer_amended": lazy_gettext("Offer amended"),
+    "offer_submitted": lazy_gettext("Offer sent for approval"),
+    "offer_sent": lazy_gettext("Offer sent to the customer"),
+    "offer_withdrawn": lazy_gettext("Offer withdrawn"),
+    "offer_accepted": lazy_gettext("Offer accepted"),
+    "offer_declined": lazy_gettext("Offer declined"),
+    "reservation_requested": lazy_gettext("Reservation requested"),
+    "deal_cancelled": lazy_gettext("Deal cancelled"),
+}
+
+
+def customer_event_label(kind: str) -> str:
+    """Return the reader's label of a customer timeline event kind (never the raw code)."""
+    label = CUSTOMER_EVENT_LABELS.get(kind)
+    return str(label) if label is not None else gettext("Activity")
+
+
 def _dt(value: datetime | None, fmt: str = "medium") -> str:
     return "" if value is None else format_datetime(value, fmt)
 
@@ -155,7 +189,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters.update(money=money, datetime=_dt, date=_d, number=format_decimal, qr_svg=qr_svg, tr=tr)
     app.jinja_env.globals.update(language_name=language_name, available_locales=available_locales,
-                                 payment_label=_payment_label)
+                                 payment_label=_payment_label, customer_event_label=customer_event_label)
 
     @app.context_processor
     def _locale_context():
