@@ -134,6 +134,26 @@ def tr(value, locale: str | None = None) -> str:
     return messages.render(value, gettext, format_param)
 
 
+def name_label(obj) -> str:
+    """Return a catalog or promotion name in the reader's language (Jinja ``|label``).
+
+    ``obj``: a model with ``label(locale)`` (``Translatable``, ``Promotion``) or a published-catalog dict
+    with ``name`` and ``name_i18n``; the marketer's translation, else the canonical name.
+    """
+    if obj is None:
+        return ""
+    locale = get_locale()
+    code = str(locale) if locale else "en"
+    label = getattr(obj, "label", None)
+    if callable(label):
+        return label(code)
+    if isinstance(obj, dict):
+        from app.models.catalog import localized
+
+        return localized(obj.get("name_i18n"), code, obj.get("name", ""))
+    return str(getattr(obj, "name", obj))
+
+
 def qr_svg(data: str) -> Markup:
     """Return an inline SVG QR code for ``data`` (a customer link) using segno; safe to embed."""
     buffer = io.BytesIO()
@@ -187,7 +207,8 @@ def _payment_label(payment) -> str:
 def init_app(app: Flask) -> None:
     """Initialise Flask-Babel and register the formatting filters."""
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    app.jinja_env.filters.update(money=money, datetime=_dt, date=_d, number=format_decimal, qr_svg=qr_svg, tr=tr)
+    app.jinja_env.filters.update(money=money, datetime=_dt, date=_d, number=format_decimal, qr_svg=qr_svg, tr=tr,
+                                 label=name_label)
     app.jinja_env.globals.update(language_name=language_name, available_locales=available_locales,
                                  payment_label=_payment_label, customer_event_label=customer_event_label)
 

@@ -206,13 +206,17 @@ def remove_color_exclusion(session: Session, row: ColorPairExclusion) -> None:
     session.flush()
 
 
-def option_catalog(session: Session) -> rules.OptionCatalog:
-    """Return the brand's DRAFT catalog as the rules engine's ``OptionCatalog`` (active rows only)."""
+def option_catalog(session: Session, locale: str | None = None) -> rules.OptionCatalog:
+    """Return the brand's DRAFT catalog as the rules engine's ``OptionCatalog`` (active rows only).
+
+    ``locale``: names (and so the check's conflict messages) in that language; None = canonical names.
+    """
     trims = session.scalars(select(Trim).where(Trim.active.is_(True)).order_by(Trim.code)).all()
     options = session.scalars(select(Option).where(Option.active.is_(True)).order_by(Option.code)).all()
     exclusions = session.scalars(select(ColorPairExclusion)).all()
     return _build_option_catalog(
-        [_trim_dict(t) for t in trims], [_option_dict(o) for o in options], [_exclusion_dict(e) for e in exclusions]
+        [_trim_dict(t) for t in trims], [_option_dict(o) for o in options], [_exclusion_dict(e) for e in exclusions],
+        locale,
     )
 
 
