@@ -17,10 +17,20 @@ from decimal import Decimal
 import segno
 from babel import Locale
 from flask import Flask, current_app, g, request, session
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale, gettext
+from flask_babel import (
+    force_locale,
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    gettext,
+    lazy_gettext,
+)
 from flask_login import current_user
 from markupsafe import Markup
 
+from app.domain import messages
 from app.domain.pricing.labels import customer_line_label, payment_label
 from app.domain.vehicle_names import clean_title, vehicle_title
 from app.extensions import babel
@@ -107,6 +117,44 @@ def money(amount: Decimal | int | str | None, currency: str | None = None) -> st
     return format_currency(amount, code)
 
 
+def format_param(value) -> str:
+    """Format one parameter of a domain message for the current locale (``messages.babel_formatter``)."""
+    locale = get_locale()
+    return messages.babel_formatter(str(locale) if locale else "en")(value)
+
+
+def tr(value, locale: str | None = None) -> str:
+    """Word a domain message for the reader: a ``messages.Text``, its stored JSON, or a plain string.
+
+    ``locale``: the reader's language when it is not the request's (the customer of an offer);
+    None → the current locale. Plain strings (older snapshots, user-typed text) are returned as they are.
+    """
+    if locale:
+        with force_locale(locale):
+            return messages.render(value, gettext, format_param)
+    return messages.render(value, gettext, format_param)
+
+
+def name_label(obj) -> str:
+    """Return a catalog or promotion name in the reader's language (Jinja ``|label``).
+
+    ``obj``: a model with ``label(locale)`` (``Translatable``, ``Promotion``) or a published-catalog dict
+    with ``name`` and ``name_i18n``; the marketer's translation, else the canonical name.
+    """
+    if obj is None:
+        return ""
+    locale = get_locale()
+    code = str(locale) if locale else "en"
+    label = getattr(obj, "label", None)
+    if callable(label):
+        return label(code)
+    if isinstance(obj, dict):
+        from app.models.catalog import localized
+
+        return localized(obj.get("name_i18n"), code, obj.get("name", ""))
+    return str(getattr(obj, "name", obj))
+
+
 def qr_svg(data: str) -> Markup:
     """Return an inline SVG QR code for ``data`` (a customer link) using segno; safe to embed."""
     buffer = io.BytesIO()
@@ -117,6 +165,31 @@ def qr_svg(data: str) -> Markup:
 def language_name(code: str) -> str:
     """Return a language's own name, e.g. ``ko`` → ``한국어``, ``zh_Hans`` → ``中文 (简体)``."""
     return Locale.parse(code).get_display_name(code)
+
+
+#: Customer timeline event kinds (``CustomerEvent.kind``) → their label; unknown kinds show a generic label.
+CUSTOMER_EVENT_LABELS = {
+    "created": lazy_gettext("Created"),
+    "updated": lazy_gettext("Updated"),
+    "note": lazy_gettext("Note"),
+    "merged": lazy_gettext("Merged"),
+    "reassigned": lazy_gettext("Reassigned"),
+    "offer_created": lazy_gettext("Offer created"),
+    "offer_amended": lazy_gettext("Offer amended"),
+    "offer_submitted": lazy_gettext("Offer sent for approval"),
+    "offer_sent": lazy_gettext("Offer sent to the customer"),
+    "offer_withdrawn": lazy_gettext("Offer withdrawn"),
+    "offer_accepted": lazy_gettext("Offer accepted"),
+    "offer_declined": lazy_gettext("Offer declined"),
+    "reservation_requested": lazy_gettext("Reservation requested"),
+    "deal_cancelled": lazy_gettext("Deal cancelled"),
+}
+
+
+def customer_event_label(kind: str) -> str:
+    """Return the reader's label of a customer timeline event kind (never the raw code)."""
+    label = CUSTOMER_EVENT_LABELS.get(kind)
+    return str(label) if label is not None else gettext("Activity")
 
 
 def _dt(value: datetime | None, fmt: str = "medium") -> str:
@@ -133,18 +206,25 @@ def _payment_label(payment) -> str:
 
 
 def _line_label(line, vehicle=None) -> str:
-    """Word an offer line as the customer reads it, in the current locale (``domain.pricing.labels``)."""
-    return customer_line_label(line, gettext, vehicle)
+    """Word an offer line as the customer reads it, in the current locale (``domain.pricing.labels``).
+
+    ``line``: a priced ``Line`` or its snapshot dict; its label may be a stored message (``tr``).
+    """
+    def get(key):
+        return line.get(key) if isinstance(line, dict) else getattr(line, key, None)
+
+    kind = get("kind")
+    return customer_line_label({"kind": getattr(kind, "value", kind), "label": tr(get("label") or "")}, gettext, vehicle)
 
 
 def init_app(app: Flask) -> None:
     """Initialise Flask-Babel and register the formatting filters."""
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    app.jinja_env.filters.update(money=money, datetime=_dt, date=_d, number=format_decimal, qr_svg=qr_svg,
-                                 vehicle_name=clean_title)
+    app.jinja_env.filters.update(money=money, datetime=_dt, date=_d, number=format_decimal, qr_svg=qr_svg, tr=tr,
+                                 label=name_label, vehicle_name=clean_title)
     app.jinja_env.globals.update(vehicle_title=vehicle_title, line_label=_line_label)
     app.jinja_env.globals.update(language_name=language_name, available_locales=available_locales,
-                                 payment_label=_payment_label)
+                                 payment_label=_payment_label, customer_event_label=customer_event_label)
 
     @app.context_processor
     def _locale_context():

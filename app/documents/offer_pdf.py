@@ -32,6 +32,8 @@ from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from app.documents.fonts import font_runs, needs_shaping, paragraph_font, register_fonts
+from app.domain.messages import babel_formatter
+from app.domain.messages import render as render_text
 from app.domain.pricing.labels import customer_line_label, payment_label, unique_promotions
 from app.domain.vehicle_names import vehicle_title
 
@@ -139,6 +141,14 @@ class _Writer:
         # An empty Paragraph falls back to reportlab's Times-Roman (not embedded): draw a no-break space.
         return Paragraph(_markup(text or "\u00a0", self.locale, bold), style or self.body)
 
+    def line_label(self, line, vehicle) -> str:
+        """The customer's label of a priced line (``customer_line_label``) with its stored label worded here."""
+        return customer_line_label({**line, "label": self.text(line["label"])}, self._, vehicle)
+
+    def text(self, value) -> str:
+        """Word a stored message (msgid + params), a ``Text`` or a plain string in the document's language."""
+        return render_text(value, self._, babel_formatter(self.locale))
+
     def money(self, amount: str | Decimal | None) -> str:
         if amount is None or amount == "":
             return "—"
@@ -213,21 +223,21 @@ class _Writer:
         vehicle = self.doc.snapshot.get("vehicle", {})
         for line in priced["item_lines"]:
             qty = f" × {line['quantity']}" if line["quantity"] > 1 else ""
-            add(customer_line_label(line, _, vehicle) + qty, line["amount"], note=line.get("note", ""))
+            add(self.line_label(line, vehicle) + qty, line["amount"], note=self.text(line.get("note", "")))
         add(_("Subtotal"), priced["subtotal"], strong=True)
         for line in priced["discount_lines"]:
-            add(customer_line_label(line, _, vehicle), line["amount"], minus=True)
+            add(self.line_label(line, vehicle), line["amount"], minus=True)
         if priced["discount_lines"]:
             add(_("Selling price"), priced["net_price"], strong=True)
         for line in priced["fee_lines"]:
-            add(line["label"], line["amount"])
+            add(self.text(line["label"]), line["amount"])
         for line in priced["tax_lines"]:
             if line["kind"] == "added_tax":
-                add(line["label"], line["amount"])
+                add(self.text(line["label"]), line["amount"])
         add(_("Out-the-door price"), priced["out_the_door_price"], strong=True)
         for line in priced["tax_lines"]:
             if line["kind"] == "included_tax":
-                rows.append([self.p(_("of which %(tax)s") % {"tax": line["label"]}, self.small), self.p(self.money(line["amount"]), self.right)])
+                rows.append([self.p(_("of which %(tax)s") % {"tax": self.text(line["label"])}, self.small), self.p(self.money(line["amount"]), self.right)])
         if Decimal(priced["trade_in_allowance"]) or Decimal(priced["trade_in_payoff"]):
             add(_("Trade-in allowance"), priced["trade_in_allowance"], minus=True)
             add(_("Trade-in payoff"), priced["trade_in_payoff"])

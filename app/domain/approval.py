@@ -24,6 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
 
+from app.domain.messages import N_, Money, Percent, Text
 from app.domain.money import ZERO, MoneyError, minor_units, quantum, to_decimal
 
 HUNDRED = Decimal(100)
@@ -167,6 +168,9 @@ def _roles(roles: Iterable[ApproverRole | str]) -> frozenset[ApproverRole]:
 class ApprovalBreach:
     """One reason an offer needs approval: ``kind``, the ``actual`` and ``limit`` values, the ``message``.
 
+    ``message`` is a ``messages.Text``: the English sentence as a ``str``, with its msgid and parameters
+    (``Money`` / ``Percent``) so the reader's locale words it (``Text.render``, stored by ``as_json``).
+
     ``actual`` / ``limit`` are amounts in the policy currency or percents, per ``kind``; ``actual`` is
     None for ``GROSS_UNKNOWN``; ``limit`` is None for ``NO_AUTHORITY``. Percents in ``actual`` are the
     exact ratio as a ``Fraction``-derived Decimal at 28 significant digits (display only).
@@ -175,21 +179,22 @@ class ApprovalBreach:
     kind: BreachKind
     actual: Decimal | None
     limit: Decimal | None
-    message: str
+    message: Text
 
 
 @dataclass(frozen=True, slots=True)
 class ApprovalResult:
     """Outcome of an approval check.
 
-    ``needs_approval`` is True iff ``reasons`` is non-empty. ``reasons`` are short English messages
-    (one per breach, in check order: authority, dealer threshold, gross). ``breaches`` carry the same
+    ``needs_approval`` is True iff ``reasons`` is non-empty. ``reasons`` are the breaches' ``Text``
+    messages (English ``str`` values, translatable; one per breach, in check order: authority, dealer
+    threshold, gross). ``breaches`` carry the same
     with kind and values for translation and audit. ``approver_roles`` lists who may approve (empty
     when no approval is needed), in ``ApproverRole`` declaration order.
     """
 
     needs_approval: bool
-    reasons: tuple[str, ...]
+    reasons: tuple[Text, ...]
     breaches: tuple[ApprovalBreach, ...]
     approver_roles: tuple[ApproverRole, ...]
 
@@ -265,58 +270,53 @@ def approval_check(
     percent = Fraction(discount) * 100 / Fraction(price)
     breaches: list[ApprovalBreach] = []
 
-    def amount_breach(kind: BreachKind, limit: Decimal, template: str) -> None:
+    cur = policy.currency
+
+    def money(shown: str, value: Decimal) -> Money:
+        return Money(value, cur, shown)
+
+    def amount_breach(kind: BreachKind, limit: Decimal, msgid: str) -> None:
         if discount > limit:
             shown, shown_limit = _distinct(_fmt_amount, discount, limit, places)
-            breaches.append(ApprovalBreach(kind, discount, limit, template.format(shown, shown_limit)))
+            text = Text(msgid, amount=money(shown, discount), limit=money(shown_limit, limit))
+            breaches.append(ApprovalBreach(kind, discount, limit, text))
 
-    def percent_breach(kind: BreachKind, limit: Decimal, template: str) -> None:
+    def percent_breach(kind: BreachKind, limit: Decimal, msgid: str) -> None:
         if percent > Fraction(limit):
             shown, shown_limit = _distinct(_fmt_percent, percent, limit, 2)
-            breaches.append(ApprovalBreach(kind, _as_decimal(percent), limit, template.format(shown, shown_limit)))
+            text = Text(msgid, percent=Percent(Decimal(shown)), limit=Percent(Decimal(shown_limit)))
+            breaches.append(ApprovalBreach(kind, _as_decimal(percent), limit, text))
 
     authority = consultant_authority
     if not authority.has_authority:
         if discount > ZERO:
-            breaches.append(
-                ApprovalBreach(
-                    BreachKind.NO_AUTHORITY,
-                    discount,
-                    None,
-                    f"Discount {_fmt_amount(discount, places)} needs approval: you have no discount authority",
-                )
-            )
+            text = Text(N_("Discount %(amount)s needs approval: you have no discount authority"),
+                        amount=money(_fmt_amount(discount, places), discount))
+            breaches.append(ApprovalBreach(BreachKind.NO_AUTHORITY, discount, None, text))
     else:
         if authority.max_amount is not None:
-            amount_breach(BreachKind.AUTHORITY_AMOUNT, authority.max_amount, "Discount {} exceeds your authority of {}")
+            amount_breach(BreachKind.AUTHORITY_AMOUNT, authority.max_amount,
+                          N_("Discount %(amount)s exceeds your authority of %(limit)s"))
         if authority.max_percent is not None:
-            percent_breach(
-                BreachKind.AUTHORITY_PERCENT, authority.max_percent, "Discount {}% exceeds your authority of {}%"
-            )
+            percent_breach(BreachKind.AUTHORITY_PERCENT, authority.max_percent,
+                           N_("Discount %(percent)s exceeds your authority of %(limit)s"))
     if policy.threshold_amount is not None:
-        amount_breach(BreachKind.THRESHOLD_AMOUNT, policy.threshold_amount, "Discount {} exceeds dealer threshold {}")
+        amount_breach(BreachKind.THRESHOLD_AMOUNT, policy.threshold_amount,
+                      N_("Discount %(amount)s exceeds dealer threshold %(limit)s"))
     if policy.threshold_percent is not None:
-        percent_breach(
-            BreachKind.THRESHOLD_PERCENT, policy.threshold_percent, "Discount {}% exceeds dealer threshold {}%"
-        )
+        percent_breach(BreachKind.THRESHOLD_PERCENT, policy.threshold_percent,
+                       N_("Discount %(percent)s exceeds dealer threshold %(limit)s"))
     floor = policy.minimum_gross
     if floor is not None:
         if gross_value is None:
-            breaches.append(
-                ApprovalBreach(
-                    BreachKind.GROSS_UNKNOWN,
-                    None,
-                    floor,
-                    f"Gross is unknown, so the floor {_fmt_amount(floor, places)} cannot be checked",
-                )
-            )
+            text = Text(N_("Gross is unknown, so the floor %(floor)s cannot be checked"),
+                        floor=money(_fmt_amount(floor, places), floor))
+            breaches.append(ApprovalBreach(BreachKind.GROSS_UNKNOWN, None, floor, text))
         elif gross_value < floor:
             shown, shown_floor = _distinct(_fmt_amount, gross_value, floor, places)
-            breaches.append(
-                ApprovalBreach(
-                    BreachKind.GROSS_BELOW_FLOOR, gross_value, floor, f"Gross {shown} is below the floor {shown_floor}"
-                )
-            )
+            text = Text(N_("Gross %(gross)s is below the floor %(floor)s"),
+                        gross=money(shown, gross_value), floor=money(shown_floor, floor))
+            breaches.append(ApprovalBreach(BreachKind.GROSS_BELOW_FLOOR, gross_value, floor, text))
 
     needs = bool(breaches)
     roles = tuple(r for r in ApproverRole if r in policy.approver_roles) if needs else ()

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from app.domain.messages import N_, Text
 from app.domain.money import ZERO, to_decimal
 
 ARROW = " → "
@@ -310,11 +311,14 @@ class Configuration:
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
-    """One finding about a build: ``kind``, ``severity``, an English ``message`` and the codes involved."""
+    """One finding about a build: ``kind``, ``severity``, a ``message`` and the codes involved.
+
+    ``message`` is a ``messages.Text`` (the English sentence as ``str``, translatable with its parameters).
+    """
 
     kind: ConflictKind
     severity: Severity
-    message: str
+    message: Text
     codes: tuple[str, ...] = ()
 
 
@@ -333,8 +337,8 @@ class ResolvedOption:
 
     @property
     def note(self) -> str:
-        """Return "included in <package name>" for an auto-added line, "" for a chosen one."""
-        return f"included in {self.included_in_name}" if self.included_in is not None else ""
+        """Return "included in <package name>" (a translatable ``Text``) for an auto-added line, "" for a chosen one."""
+        return Text(N_("included in %(package)s"), package=self.included_in_name) if self.included_in is not None else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,7 +381,7 @@ class ConfigurationResult:
         return frozenset(o.code for o in self.options)
 
 
-def _conflict(kind: ConflictKind, message: str, *codes: str) -> Conflict:
+def _conflict(kind: ConflictKind, message: Text, *codes: str) -> Conflict:
     severity = Severity.WARNING if kind in _WARNING_KINDS else Severity.ERROR
     return Conflict(kind, severity, message, codes)
 
@@ -422,7 +426,8 @@ def _resolve_options(
                     conflicts.append(
                         _conflict(
                             ConflictKind.UNKNOWN_OPTION,
-                            f"{package.name} includes unknown option {child_code!r}",
+                            Text(N_("%(package)s includes unknown option '%(code)s'"), package=package.name,
+                                 code=child_code),
                             package.code,
                             child_code,
                         )
@@ -453,7 +458,8 @@ def _resolve_options(
         conflicts.append(
             _conflict(
                 ConflictKind.OVERLAPPING_PACKAGES,
-                f"{names[0]} is included in both {names[1]} and {names[2]}",
+                Text(N_("%(option)s is included in both %(first)s and %(second)s"), option=names[0],
+                     first=names[1], second=names[2]),
                 child_code,
                 first_top,
                 second_top,
@@ -484,31 +490,33 @@ def validate_configuration(configuration: Configuration, catalog: OptionCatalog)
         conflicts.append(
             _conflict(
                 ConflictKind.UNKNOWN_TRIM,
-                f"Trim {configuration.trim_code!r} is not in the catalog",
+                Text(N_("Trim '%(code)s' is not in the catalog"), code=configuration.trim_code),
                 configuration.trim_code,
             )
         )
     else:
         ext, inn = configuration.exterior_code, configuration.interior_code
         if ext is None:
-            conflicts.append(_conflict(ConflictKind.MISSING_EXTERIOR, "Choose an exterior color"))
+            conflicts.append(_conflict(ConflictKind.MISSING_EXTERIOR, Text(N_("Choose an exterior color"))))
         elif (offer := trim.exterior_offer(ext)) is None:
             conflicts.append(
                 _conflict(
                     ConflictKind.EXTERIOR_NOT_OFFERED,
-                    f"Color {catalog.color_name(ext)} is not offered on trim {trim.name}",
+                    Text(N_("Color %(color)s is not offered on trim %(trim)s"), color=catalog.color_name(ext),
+                         trim=trim.name),
                     ext,
                 )
             )
         else:
             exterior_surcharge = offer.surcharge
         if inn is None:
-            conflicts.append(_conflict(ConflictKind.MISSING_INTERIOR, "Choose an interior color"))
+            conflicts.append(_conflict(ConflictKind.MISSING_INTERIOR, Text(N_("Choose an interior color"))))
         elif (offer := trim.interior_offer(inn)) is None:
             conflicts.append(
                 _conflict(
                     ConflictKind.INTERIOR_NOT_OFFERED,
-                    f"Color {catalog.color_name(inn)} is not offered on trim {trim.name}",
+                    Text(N_("Color %(color)s is not offered on trim %(trim)s"), color=catalog.color_name(inn),
+                         trim=trim.name),
                     inn,
                 )
             )
@@ -522,7 +530,8 @@ def validate_configuration(configuration: Configuration, catalog: OptionCatalog)
                 conflicts.append(
                     _conflict(
                         ConflictKind.COLOR_PAIR_EXCLUDED,
-                        f"{catalog.color_name(ext)} paint excludes {catalog.color_name(inn)} interior",
+                        Text(N_("%(exterior)s paint excludes %(interior)s interior"),
+                             exterior=catalog.color_name(ext), interior=catalog.color_name(inn)),
                         ext,
                         inn,
                     )
@@ -531,7 +540,8 @@ def validate_configuration(configuration: Configuration, catalog: OptionCatalog)
     chosen_codes = sorted(configuration.option_codes)
     unknown = [c for c in chosen_codes if catalog.option(c) is None]
     for code in unknown:
-        conflicts.append(_conflict(ConflictKind.UNKNOWN_OPTION, f"Option {code!r} is not in the catalog", code))
+        conflicts.append(_conflict(ConflictKind.UNKNOWN_OPTION,
+                                   Text(N_("Option '%(code)s' is not in the catalog"), code=code), code))
     known = [c for c in chosen_codes if c not in unknown]
 
     lines, package_conflicts, redundant = _resolve_options(known, catalog)
@@ -544,11 +554,16 @@ def validate_configuration(configuration: Configuration, catalog: OptionCatalog)
             option = catalog.require_option(code)
             if not option.fits(trim.code):
                 line = present[code]
-                via = f" (included in {line.included_in_name})" if line.included_in is not None else ""
+                if line.included_in is not None:
+                    message = Text(N_("Option %(option)s (included in %(package)s) is not available on trim %(trim)s"),
+                                   option=option.name, package=line.included_in_name, trim=trim.name)
+                else:
+                    message = Text(N_("Option %(option)s is not available on trim %(trim)s"), option=option.name,
+                                   trim=trim.name)
                 conflicts.append(
                     _conflict(
                         ConflictKind.OPTION_NOT_ON_TRIM,
-                        f"Option {option.name}{via} is not available on trim {trim.name}",
+                        message,
                         code,
                         trim.code,
                     )
@@ -560,10 +575,11 @@ def validate_configuration(configuration: Configuration, catalog: OptionCatalog)
             if required in present:
                 continue
             target = catalog.option(required)
-            wanted = target.name if target is not None else f"unknown option {required!r}"
-            conflicts.append(
-                _conflict(ConflictKind.MISSING_REQUIREMENT, f"{option.name} requires {wanted}", code, required)
-            )
+            if target is not None:
+                message = Text(N_("%(option)s requires %(required)s"), option=option.name, required=target.name)
+            else:
+                message = Text(N_("%(option)s requires unknown option '%(code)s'"), option=option.name, code=required)
+            conflicts.append(_conflict(ConflictKind.MISSING_REQUIREMENT, message, code, required))
 
     reported_pairs: set[frozenset[str]] = set()
     for code in resolved:
@@ -575,7 +591,8 @@ def validate_configuration(configuration: Configuration, catalog: OptionCatalog)
                 conflicts.append(
                     _conflict(
                         ConflictKind.EXCLUDED_COMBINATION,
-                        f"{option.name} excludes {present[excluded].name}",
+                        Text(N_("%(option)s excludes %(other)s"), option=option.name,
+                             other=present[excluded].name),
                         code,
                         excluded,
                     )
@@ -586,7 +603,8 @@ def validate_configuration(configuration: Configuration, catalog: OptionCatalog)
         conflicts.append(
             _conflict(
                 ConflictKind.REDUNDANT_OPTION,
-                f"{present[code].name} is already included in {top.name}",
+                Text(N_("%(option)s is already included in %(package)s"), option=present[code].name,
+                     package=top.name),
                 code,
                 top.code,
             )

@@ -58,6 +58,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.domain.messages import N_, Money, Text
 from app.domain.money import ZERO, MoneyError, minor_units, quantum, round_money, to_decimal
 
 HUNDRED = Decimal(100)
@@ -645,8 +646,10 @@ class Eligibility:
     coupon_code: str | None = None
 
 
-def _money(amount: Decimal, currency: str) -> str:
-    return f"{round_money(amount, currency)} {currency}"
+def _money(amount: Decimal, currency: str) -> Money:
+    """Return ``amount`` rounded to ``currency`` as a message parameter (English "150000 KRW")."""
+    rounded = round_money(amount, currency)
+    return Money(rounded, currency, f"{rounded} {currency}")
 
 
 def _describe_bound(value: date | datetime, zone: str) -> str:
@@ -663,7 +666,7 @@ def _entered_coupon(promo: Promotion, offer: OfferContext) -> tuple[str, Coupon]
     return None
 
 
-Problem = tuple[Reason, str]
+Problem = tuple[Reason, Text]
 
 
 def _budget_problem(
@@ -672,19 +675,22 @@ def _budget_problem(
     """Check the budget for one more use worth ``benefit``, on top of uses pending in this offer."""
     budget = promo.budget
     if budget.max_count is not None and budget.used_count + pending_count >= budget.max_count:
-        return Reason.BUDGET_EXHAUSTED, f"{promo.name} has reached its cap of {budget.max_count} uses"
+        return Reason.BUDGET_EXHAUSTED, Text(N_("%(promotion)s has reached its cap of %(count)s uses"), promotion=promo.name,
+                                             count=budget.max_count)
     if budget.max_amount is not None:
         remaining = budget.max_amount - budget.used_amount - pending_amount
         if remaining <= ZERO:
             return (
                 Reason.BUDGET_EXHAUSTED,
-                f"{promo.name} has used up its budget of {_money(budget.max_amount, promo.currency)}",
+                Text(N_("%(promotion)s has used up its budget of %(budget)s"), promotion=promo.name,
+                     budget=_money(budget.max_amount, promo.currency)),
             )
         if benefit > remaining:
             return (
                 Reason.BUDGET_EXHAUSTED,
-                f"{promo.name} has {_money(remaining, promo.currency)} of budget left, "
-                f"less than this benefit of {_money(benefit, promo.currency)}",
+                Text(N_("%(promotion)s has %(remaining)s of budget left, less than this benefit of %(benefit)s"),
+                     promotion=promo.name, remaining=_money(remaining, promo.currency),
+                     benefit=_money(benefit, promo.currency)),
             )
     return None
 
@@ -697,29 +703,32 @@ def _general_problem(promo: Promotion, offer: OfferContext, now_utc: datetime) -
     if promo.kind is PromotionKind.COUPON:
         match = _entered_coupon(promo, offer)
         if match is None:
-            return (Reason.COUPON_REQUIRED, f"No coupon code for {promo.name} was entered"), None
+            return (Reason.COUPON_REQUIRED, Text(N_("No coupon code for %(promotion)s was entered"), promotion=promo.name)), None
         entered, coupon = match
         if promo.brand_id != offer.brand_id:
-            return (Reason.COUPON_OTHER_BRAND, f"Coupon {entered} belongs to another brand"), entered
+            return (Reason.COUPON_OTHER_BRAND, Text(N_("Coupon %(code)s belongs to another brand"), code=entered)), entered
     elif promo.brand_id != offer.brand_id:
-        return (Reason.NOT_FOR_BRAND, f"{promo.name} is another brand's promotion"), None
+        return (Reason.NOT_FOR_BRAND, Text(N_("%(promotion)s is another brand's promotion"), promotion=promo.name)), None
     status = lifecycle_status(promo, now_utc)
     if status is PromotionStatus.DRAFT:
-        return (Reason.NOT_PUBLISHED, f"{promo.name} is not published"), entered
+        return (Reason.NOT_PUBLISHED, Text(N_("%(promotion)s is not published"), promotion=promo.name)), entered
     if status is PromotionStatus.WITHDRAWN:
-        return (Reason.WITHDRAWN, f"{promo.name} was withdrawn"), entered
+        return (Reason.WITHDRAWN, Text(N_("%(promotion)s was withdrawn"), promotion=promo.name)), entered
     if status is PromotionStatus.SCHEDULED and promo.valid_from is not None:
         when = _describe_bound(promo.valid_from, promo.timezone)
-        return (Reason.OUTSIDE_VALIDITY, f"{promo.name} is not valid yet: it starts {when}"), entered
+        return (Reason.OUTSIDE_VALIDITY, Text(N_("%(promotion)s is not valid yet: it starts %(when)s"),
+                                               promotion=promo.name, when=when)), entered
     if status is PromotionStatus.EXPIRED and promo.valid_until is not None:
         when = _describe_bound(promo.valid_until, promo.timezone)
-        return (Reason.OUTSIDE_VALIDITY, f"{promo.name} has expired: it was valid until {when}"), entered
+        return (Reason.OUTSIDE_VALIDITY, Text(N_("%(promotion)s has expired: it was valid until %(when)s"),
+                                               promotion=promo.name, when=when)), entered
     if promo.eligible_dealer_ids is not None and offer.dealer_id not in promo.eligible_dealer_ids:
-        return (Reason.NOT_FOR_DEALER, f"{promo.name} is not offered by this dealer"), entered
+        return (Reason.NOT_FOR_DEALER, Text(N_("%(promotion)s is not offered by this dealer"), promotion=promo.name)), entered
     if coupon is not None and coupon.used_up:
         if coupon.max_uses == 1:
-            return (Reason.COUPON_USED, f"Coupon {entered} has already been used"), entered
-        return (Reason.COUPON_USED, f"Coupon {entered} has reached its limit of {coupon.max_uses} uses"), entered
+            return (Reason.COUPON_USED, Text(N_("Coupon %(code)s has already been used"), code=entered)), entered
+        return (Reason.COUPON_USED, Text(N_("Coupon %(code)s has reached its limit of %(count)s uses"),
+                                         code=entered, count=coupon.max_uses)), entered
     return _budget_problem(promo, ZERO), entered
 
 
@@ -734,12 +743,14 @@ def _target_problem(
     if promo.scope is PromotionScope.ITEM:
         if item is not None:
             if not promo.targets.matches(item):
-                return (Reason.NOT_APPLICABLE, f"{promo.name} does not apply to {item.label}"), ZERO
+                return (Reason.NOT_APPLICABLE, Text(N_("%(promotion)s does not apply to %(item)s"), promotion=promo.name,
+                                                   item=item.label)), ZERO
             base = item.amount
         else:
             matching = [i.amount for i in offer.items if promo.targets.matches(i)]
             if not matching:
-                return (Reason.NOT_APPLICABLE, f"{promo.name} does not apply to any line of this offer"), ZERO
+                return (Reason.NOT_APPLICABLE, Text(N_("%(promotion)s does not apply to any line of this offer"),
+                                                   promotion=promo.name)), ZERO
             base = sum(matching, ZERO)
     else:
         base = offer.subtotal
@@ -747,8 +758,8 @@ def _target_problem(
         if minimum is not None and base < minimum:
             return (
                 Reason.BELOW_MINIMUM_ORDER,
-                f"{promo.name} needs an offer of at least {_money(minimum, offer.currency)}; "
-                f"this one is {_money(base, offer.currency)}",
+                Text(N_("%(promotion)s needs an offer of at least %(minimum)s; this one is %(amount)s"),
+                     promotion=promo.name, minimum=_money(minimum, offer.currency), amount=_money(base, offer.currency)),
             ), ZERO
     benefit = customer_benefit(promo, base, offer.currency)
     return _budget_problem(promo, benefit, pending_count, pending_amount), benefit
@@ -837,12 +848,12 @@ def rank_key(promo: Promotion, benefit: Decimal) -> tuple[int, Decimal, int]:
     return (-promo.priority, -benefit, promo.id)
 
 
-def _outranked_message(loser: Promotion, loser_benefit: Decimal, winner: Promotion, winner_benefit: Decimal) -> str:
+def _outranked_message(loser: Promotion, loser_benefit: Decimal, winner: Promotion, winner_benefit: Decimal) -> Text:
     if winner.priority > loser.priority:
-        return f"Lower priority than {winner.name}"
+        return Text(N_("Lower priority than %(winner)s"), winner=winner.name)
     if winner_benefit > loser_benefit:
-        return f"Same priority as {winner.name} but a smaller customer benefit"
-    return f"Same priority and customer benefit as {winner.name}, which is older (lower id)"
+        return Text(N_("Same priority as %(winner)s but a smaller customer benefit"), winner=winner.name)
+    return Text(N_("Same priority and customer benefit as %(winner)s, which is older (lower id)"), winner=winner.name)
 
 
 def select_promotions(promotions: Iterable[Promotion], offer: OfferContext, now_utc: datetime) -> PromotionSelection:
@@ -919,7 +930,7 @@ def select_promotions(promotions: Iterable[Promotion], offer: OfferContext, now_
     rejected: list[CouponRejection] = []
     for code in dict.fromkeys(_normalize_coupon(c) for c in offer.coupon_codes):
         if code and code not in matched:
-            rejected.append(CouponRejection(code, Reason.COUPON_INVALID, f"Coupon {code} is not valid"))
+            rejected.append(CouponRejection(code, Reason.COUPON_INVALID, Text(N_("Coupon %(code)s is not valid"), code=code)))
     return PromotionSelection(tuple(applied), tuple(skipped), tuple(rejected))
 
 
@@ -936,9 +947,10 @@ def _stack(
     for promo, _benefit, entered in ranked:
         if promo is not top and (top.exclusive or promo.exclusive):
             message = (
-                f"Not stackable with {top.name}, which is exclusive"
+                Text(N_("Not stackable with %(winner)s, which is exclusive"), winner=top.name)
                 if top.exclusive
-                else f"Not stackable with {top.name}: {promo.name} is exclusive and ranks lower"
+                else Text(N_("Not stackable with %(winner)s: %(promotion)s is exclusive and ranks lower"),
+                          winner=top.name, promotion=promo.name)
             )
             skipped.append(SkippedPromotion(promo, Reason.NOT_STACKABLE, message, None, top.id, entered))
             continue

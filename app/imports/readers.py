@@ -45,6 +45,8 @@ import charset_normalizer
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
 
+from app.domain.messages import N_
+
 CellValue = str | int | Decimal | bool | datetime | date | time | None
 
 MIB = 1024 * 1024
@@ -53,15 +55,15 @@ DEFAULT_MAX_ROWS = 50_000
 CSV_SNIFF_BYTES = 64 * 1024
 CSV_DELIMITERS = ",;\t|"
 
-#: Encodings a dealer can choose for a CSV file: key → label. Keys are accepted by
+#: Encodings a dealer can choose for a CSV file: key → label (a msgid: forms show it translated). Keys are accepted by
 #: ``read_table(encoding=...)``.
 SUPPORTED_ENCODINGS: dict[str, str] = {
-    "utf-8": "Unicode (UTF-8)",
-    "utf-16": "Unicode (UTF-16, Excel \"Unicode text\")",
-    "cp1251": "Cyrillic (Windows-1251)",
-    "euc-kr": "Korean (EUC-KR / CP949)",
-    "tis-620": "Thai (TIS-620 / Windows-874)",
-    "cp1252": "Western European (Windows-1252)",
+    "utf-8": N_("Unicode (UTF-8)"),
+    "utf-16": N_("Unicode (UTF-16, Excel \"Unicode text\")"),
+    "cp1251": N_("Cyrillic (Windows-1251)"),
+    "euc-kr": N_("Korean (EUC-KR / CP949)"),
+    "tis-620": N_("Thai (TIS-620 / Windows-874)"),
+    "cp1252": N_("Western European (Windows-1252)"),
 }
 # The codec actually used for each key: Windows' supersets read every file the strict
 # standard would, plus the extra characters Windows writes (extended Hangul, € in Thai).

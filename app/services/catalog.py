@@ -29,6 +29,7 @@ from app.models.catalog import (
     VehicleModel,
     Video,
     Warranty,
+    localized,
 )
 from app.services import audit
 
@@ -205,30 +206,40 @@ def remove_color_exclusion(session: Session, row: ColorPairExclusion) -> None:
     session.flush()
 
 
-def option_catalog(session: Session) -> rules.OptionCatalog:
-    """Return the brand's DRAFT catalog as the rules engine's ``OptionCatalog`` (active rows only)."""
+def option_catalog(session: Session, locale: str | None = None) -> rules.OptionCatalog:
+    """Return the brand's DRAFT catalog as the rules engine's ``OptionCatalog`` (active rows only).
+
+    ``locale``: names (and so the check's conflict messages) in that language; None = canonical names.
+    """
     trims = session.scalars(select(Trim).where(Trim.active.is_(True)).order_by(Trim.code)).all()
     options = session.scalars(select(Option).where(Option.active.is_(True)).order_by(Option.code)).all()
     exclusions = session.scalars(select(ColorPairExclusion)).all()
     return _build_option_catalog(
-        [_trim_dict(t) for t in trims], [_option_dict(o) for o in options], [_exclusion_dict(e) for e in exclusions]
+        [_trim_dict(t) for t in trims], [_option_dict(o) for o in options], [_exclusion_dict(e) for e in exclusions],
+        locale,
     )
 
 
-def _build_option_catalog(trims: list[dict], options: list[dict], exclusions: list[dict]) -> rules.OptionCatalog:
+def _build_option_catalog(
+    trims: list[dict], options: list[dict], exclusions: list[dict], locale: str | None = None
+) -> rules.OptionCatalog:
+    """Build the rules engine's catalog; names are in ``locale`` (the marketer's translation) when given."""
+    def name(row: dict) -> str:
+        return localized(row.get("name_i18n"), locale, row["name"]) if locale else row["name"]
+
     def offers(cells: list[dict], kind: rules.ColorKind) -> tuple[rules.ColorOffer, ...]:
         return tuple(
-            rules.ColorOffer(rules.Color(c["code"], c["name"], kind), Decimal(c["surcharge"])) for c in cells
+            rules.ColorOffer(rules.Color(c["code"], name(c), kind), Decimal(c["surcharge"])) for c in cells
         )
 
     return rules.OptionCatalog(
         trims=tuple(
-            rules.Trim(t["code"], t["name"], offers(t["exterior_colors"], rules.ColorKind.EXTERIOR),
+            rules.Trim(t["code"], name(t), offers(t["exterior_colors"], rules.ColorKind.EXTERIOR),
                        offers(t["interior_colors"], rules.ColorKind.INTERIOR))
             for t in trims
         ),
         options=tuple(
-            rules.Option(o["code"], o["name"], Decimal(o["price"]), rules.OptionKind(o["kind"]),
+            rules.Option(o["code"], name(o), Decimal(o["price"]), rules.OptionKind(o["kind"]),
                          frozenset(o["trims"]) or None, frozenset(o["contents"]), frozenset(o["requires"]),
                          frozenset(o["excludes"]))
             for o in options
@@ -240,10 +251,14 @@ def _build_option_catalog(trims: list[dict], options: list[dict], exclusions: li
     )
 
 
-def catalog_from_snapshot(snapshot: dict) -> rules.OptionCatalog:
-    """Return the rules engine's ``OptionCatalog`` for a published release ``snapshot``."""
+def catalog_from_snapshot(snapshot: dict, locale: str | None = None) -> rules.OptionCatalog:
+    """Return the rules engine's ``OptionCatalog`` for a published release ``snapshot``, names in ``locale``.
+
+    ``locale`` None keeps the canonical (English) names; otherwise each trim, colour and option carries
+    its translation (``models.catalog.localized``), so conflicts and offer lines read in that language.
+    """
     trims = [t for m in snapshot["models"] for t in m["trims"]]
-    return _build_option_catalog(trims, snapshot["options"], snapshot["color_exclusions"])
+    return _build_option_catalog(trims, snapshot["options"], snapshot["color_exclusions"], locale)
 
 
 # --- publishing ----------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from app.domain.finance_application import (
     scenarios_from_snapshot,
     sniff_document,
 )
+from app.domain.messages import N_
 from app.domain.money import ZERO, quantum
 from app.domain.roles import Role
 from app.models.accounts import Dealer, User
@@ -137,17 +138,17 @@ def applications_of(session: Session, deal: Deal) -> list[FinanceApplication]:
 
 
 def can_apply_reason(session: Session, deal: Deal) -> str | None:
-    """Return why no application can be submitted for ``deal`` now, or None when one can.
+    """Return why no application can be submitted for ``deal`` now (a msgid: views show ``_(reason)``), or None.
 
     An application needs a reserved deal (``deal_states``: ``reserved → financing``), no live
     application, and a finance or lease scenario in the accepted offer.
     """
     if active_application(session, deal) is not None:
-        return "This deal already has a finance application."
+        return N_("This deal already has a finance application.")
     if deal.state is not DealState.RESERVED:
-        return "A finance application can be made once the vehicle is reserved."
+        return N_("A finance application can be made once the vehicle is reserved.")
     if not scenarios(session, deal):
-        return "The accepted offer has no finance or lease scenario; ask for a new offer revision."
+        return N_("The accepted offer has no finance or lease scenario; ask for a new offer revision.")
     return None
 
 

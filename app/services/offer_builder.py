@@ -45,6 +45,7 @@ from app.domain.finance import (
     NoAPRForTermError,
     PartnerBankTerms,
 )
+from app.domain.messages import Text
 from app.domain.money import quantum
 from app.domain.offer_states import valid_until_for
 from app.domain.option_rules import Configuration, Conflict, ConflictKind, OptionCatalog, Severity, validate_configuration
@@ -65,6 +66,7 @@ from app.domain.pricing import (
     price_offer,
 )
 from app.domain.taxes import FeeTaxTable
+from app.i18n import tr
 from app.models.accounts import Dealer, Membership, User
 from app.models.catalog import CatalogRelease, localized
 from app.models.customers import Customer
@@ -257,18 +259,20 @@ class CatalogData:
         return [a for a in self.snapshot["accessories"] if not a["models"] or model_code in a["models"]]
 
 
-_CATALOG_CACHE: OrderedDict[tuple[int, int], CatalogData] = OrderedDict()
+_CATALOG_CACHE: OrderedDict[tuple[int, int, str | None], CatalogData] = OrderedDict()
 _CATALOG_LOCK = threading.Lock()
 _CATALOG_CACHE_SIZE = 32
 
 
-def catalog_data(session: Session, brand_id: int, release_id: int) -> CatalogData:
+def catalog_data(session: Session, brand_id: int, release_id: int, locale: str | None = None) -> CatalogData:
     """Return the parsed release ``release_id`` of ``brand_id``, from the in-process cache when it is there.
+
+    ``locale``: the option catalog's names (conflicts, option and colour lines) are in that language.
 
     The cache is shared by every tenant of the process, so it is keyed by brand as well; a miss
     reads the release through the caller's tenant scope. Raises ``LookupError`` for an unknown id.
     """
-    key = (brand_id, release_id)
+    key = (brand_id, release_id, locale)
     with _CATALOG_LOCK:
         cached = _CATALOG_CACHE.get(key)
         if cached is not None:
@@ -282,7 +286,7 @@ def catalog_data(session: Session, brand_id: int, release_id: int) -> CatalogDat
         release_id=release.id,
         version=release.version,
         snapshot=snapshot,
-        option_catalog=catalog_from_snapshot(snapshot),
+        option_catalog=catalog_from_snapshot(snapshot, locale),
         models={m["code"]: m for m in snapshot["models"]},
         trims={t["code"]: (m, t) for m in snapshot["models"] for t in m["trims"]},
         accessories={a["part_number"]: a for a in snapshot["accessories"]},
@@ -510,7 +514,7 @@ def explain_conflicts(conflicts: tuple[Conflict, ...], catalog: CatalogData, loc
             message = _("%(option)s is included in both %(first)s and %(second)s.", option=name(first),
                         first=name(second), second=name(codes[2] if len(codes) > 2 else ""))
         else:  # a kind added to the domain later: its English explanation rather than nothing
-            message = c.message
+            message = tr(c.message) if isinstance(c.message, Text) else c.message
         notes.append(ConflictNote(field_name, c.severity is Severity.ERROR, message, tuple(codes)))
     return tuple(notes)
 
@@ -522,6 +526,12 @@ def _conflicts_to_errors(build: Build, conflicts: tuple[Conflict, ...], catalog:
     for note in build.conflict_notes:
         if note.is_error:
             build.error(note.field, note.message)
+
+
+def _said(exc: Exception) -> str:
+    """Word a domain error for the reader: its ``Text`` message in the current locale, else its text."""
+    message = exc.args[0] if exc.args else ""
+    return tr(message) if isinstance(message, Text) else str(exc)
 
 
 def _exact(value: Decimal | None, currency: str) -> bool:
@@ -678,7 +688,7 @@ def _payment_error(build: Build, kind: str, exc: Exception, currency: str) -> No
     elif isinstance(exc, NoAPRForTermError):
         build.error(f"{kind}_term", _("The bank does not lend for this term: %(detail)s", detail=str(exc)))
     else:
-        build.error(f"{kind}_term", str(exc))
+        build.error(f"{kind}_term", _said(exc))
 
 
 _FIELD_OF = {"allowance": "trade_allowance", "payoff": "trade_payoff", "amount": "manual_value",
@@ -717,7 +727,7 @@ def build(
         model_code = vehicle.model_code if vehicle else ""
         trim_code = vehicle.trim_code if vehicle else ""
     else:
-        result.catalog = catalog_data(session, dealer.brand_id, context.release_id) if context.release_id else None
+        result.catalog = catalog_data(session, dealer.brand_id, context.release_id, locale) if context.release_id else None
         vehicle = _catalog_vehicle(result, data, result.catalog, locale)
         model_code, trim_code = data.model_code, data.trim_code
 
@@ -742,7 +752,8 @@ def build(
     if vehicle is None or result.errors:
         return result
 
-    promos, apr_terms = promotions.promotions_for_pricing(session, dealer.brand, now, (data.coupon_code,) if data.coupon_code else ())
+    promos, apr_terms = promotions.promotions_for_pricing(session, dealer.brand, now, (data.coupon_code,) if data.coupon_code else (),
+                                                         locale=locale)
     row = context.approval
     minimum_gross = row.minimum_gross.quantize(quantum(currency)) if row and row.minimum_gross is not None else Decimal(0)
     pricing = PricingInput(
@@ -771,9 +782,9 @@ def build(
                 except (PricingError, FinanceError) as single:
                     _payment_error(result, "finance" if isinstance(payment, FinancePayment) else "lease", single, currency)
             if not result.errors:
-                result.error("__all__", str(exc))
+                result.error("__all__", _said(exc))
         else:
-            result.error(_FIELD_OF.get(field_name or "", "__all__"), str(exc))
+            result.error(_FIELD_OF.get(field_name or "", "__all__"), _said(exc))
         return result
 
     for rejected in (n for n in priced.not_applied if n.source == "coupon_code"):

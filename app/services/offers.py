@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.documents.offer_pdf import OfferDocument
 from app.domain.approval import ApprovalResult
+from app.domain.messages import Text
 from app.domain.offer_states import TERMINAL, OfferAction, OfferState, is_expired, transition
 from app.domain.pricing import PricedOffer
 from app.models.accounts import Dealer, User
@@ -39,6 +40,8 @@ class OfferError(ValueError):
 
 def to_jsonable(value: Any) -> Any:
     """Convert dataclasses, Decimals, enums, dates and tuples into JSON-ready values (Decimals as exact strings)."""
+    if isinstance(value, Text):
+        return value.as_json()  # msgid + params: worded in the reader's language when shown
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Decimal):
@@ -100,7 +103,7 @@ def _new_revision(
         out_the_door_price=priced.out_the_door_price,
         discount_total=priced.approval.discount_total,
         needs_approval=approval.needs_approval,
-        approval_reasons=list(approval.reasons),
+        approval_reasons=to_jsonable(list(approval.reasons)),
     )
     offer.revisions.append(revision)
     offer.current_revision_no = number
@@ -389,7 +392,7 @@ def revision_diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, s
         result = {}
         for group in ("item_lines", "discount_lines", "fee_lines", "tax_lines"):
             for line in priced.get(group, []):
-                result[(line["kind"], line["code"])] = (line["label"], line["amount"])
+                result[(line["kind"], line["code"])] = (Text.from_json(line["label"]), line["amount"])
         return result
 
     before, after = lines(old), lines(new)

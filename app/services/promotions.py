@@ -260,7 +260,7 @@ def _pricing_statement():
 
 
 def promotions_for_pricing(
-    session: Session, brand: Brand, now_utc: datetime, coupon_codes: tuple[str, ...] = ()
+    session: Session, brand: Brand, now_utc: datetime, coupon_codes: tuple[str, ...] = (), locale: str | None = None
 ) -> tuple[tuple[rules.Promotion, ...], dict[int, tuple[int, int]]]:
     """Return the brand's promotions to hand the pricing engine, and the APR-subvention terms by promotion id.
 
@@ -268,7 +268,8 @@ def promotions_for_pricing(
     zone), plus any published one carrying an entered coupon code whatever its status — so the engine
     can say *why* that coupon does not apply (expired, used up…). One query: dealers and coupons
     are joined in. APR terms default to 1–120 months when a bound is not set. Rows that no longer
-    pass the domain checks are left out (they cannot be priced).
+    pass the domain checks are left out (they cannot be priced). ``locale``: the promotions carry their
+    name in that language (the marketer's translation, else the canonical name), as offers print it.
     """
     entered = {code.strip().upper() for code in coupon_codes if code.strip()}
     rows = session.scalars(_pricing_statement()).unique().all()
@@ -276,7 +277,7 @@ def promotions_for_pricing(
     terms: dict[int, tuple[int, int]] = {}
     for row in rows:
         try:
-            promo = to_domain(row, brand.timezone)
+            promo = to_domain(row, brand.timezone, overrides={"name": row.label(locale)} if locale else None)
         except PromotionInvalid:
             continue
         has_entered = any(c.code.upper() in entered for c in row.coupons)

@@ -42,7 +42,13 @@ from app.services.images import ImageRejected, process_image
 from app.services.storage import get_storage
 
 
-def _choices(model, label: Callable = lambda o: f"{o.code} · {o.name}", order=None) -> list[tuple[int, str]]:
+def _name(obj) -> str:
+    """Return a catalog row's name in the reader's language (the marketer's translation, else canonical)."""
+    label = getattr(obj, "label", None)
+    return label(locale()) if callable(label) else obj.name
+
+
+def _choices(model, label: Callable = lambda o: f"{o.code} · {_name(o)}", order=None) -> list[tuple[int, str]]:
     rows = db.session.scalars(select(model).order_by(order if order is not None else model.id)).all()
     return [(o.id, label(o)) for o in rows]
 
@@ -113,7 +119,7 @@ SECTIONS: dict[str, Section] = {
                 ["code", "name", "model_id", "msrp", "dealer_price_min", "dealer_price_max", "powertrain", "drivetrain", "transmission", "fuel_type", "sort_order"],
                 [(_l("Code"), "code"), (_l("Name"), "name"), (_l("Model"), "model.name"), (_l("Fuel"), "fuel_type")],
                 i18n=[("name", "name_i18n")], relations={"feature_ids": Relation("features", Feature, lambda: _choices(
-                    Feature, lambda o: f"{o.group} · {o.name}", Feature.group))},
+                    Feature, lambda o: f"{f.feature_group_label(o.group)} · {_name(o)}", Feature.group))},
                 selects={"model_id": _model_choices}, inline="msrp",
                 filters={"model_id": (_l("Model"), _model_choices)}, order="code"),
         Section("colors", "color_id", Color, f.ColorForm, _l("Colors"),
@@ -164,6 +170,8 @@ def _value(obj, path: str):
     attr, _sep, op = path.partition("|")
     value = obj
     for part in attr.split("."):
+        if part == "name" and callable(getattr(value, "label", None)):
+            return value.label(locale())  # a translatable catalog name: the reader's language
         value = getattr(value, part, None)
         if value is None:
             return ""
@@ -271,10 +279,10 @@ def _trim_extras(section: Section, obj) -> dict:
 def _configuration_form(trim: Trim):
     form = f.ConfigurationForm(request.args if "check" in request.args else None)
     offered = sorted(trim.colors, key=lambda tc: tc.color.code)
-    form.exterior.choices = [("", "—")] + [(tc.color.code, tc.color.name) for tc in offered if tc.color.kind == "exterior"]
-    form.interior.choices = [("", "—")] + [(tc.color.code, tc.color.name) for tc in offered if tc.color.kind == "interior"]
+    form.exterior.choices = [("", "—")] + [(tc.color.code, _name(tc.color)) for tc in offered if tc.color.kind == "exterior"]
+    form.interior.choices = [("", "—")] + [(tc.color.code, _name(tc.color)) for tc in offered if tc.color.kind == "interior"]
     options = db.session.scalars(select(Option).where(Option.active.is_(True)).order_by(Option.code)).all()
-    form.options.choices = [(o.code, f"{o.code} · {o.name}") for o in options if not o.trims or trim in o.trims]
+    form.options.choices = [(o.code, f"{o.code} · {_name(o)}") for o in options if not o.trims or trim in o.trims]
     return form
 
 
@@ -397,7 +405,7 @@ def trim_colors(trim_id: int):
             flash(message, "error")
         return redirect(url_for("corporate.trims_edit", trim_id=trim.id) + "#colors")
     db.session.commit()
-    flash(_("Colors of %(trim)s saved.", trim=trim.name), "success")
+    flash(_("Colors of %(trim)s saved.", trim=_name(trim)), "success")
     return redirect(url_for("corporate.trims_edit", trim_id=trim.id) + "#colors")
 
 
@@ -407,9 +415,9 @@ def color_exclusions():
     """List and add exterior/interior pairs that may not be built."""
     form = f.ColorExclusionForm()
     form.exterior_id.choices = [
-        (c.id, f"{c.code} · {c.name}") for c in db.session.scalars(
+        (c.id, f"{c.code} · {_name(c)}") for c in db.session.scalars(
             select(Color).where(Color.kind == "exterior").order_by(Color.code))]
-    form.interior_id.choices = [(c.id, f"{c.code} · {c.name}") for c in db.session.scalars(
+    form.interior_id.choices = [(c.id, f"{c.code} · {_name(c)}") for c in db.session.scalars(
         select(Color).where(Color.kind == "interior").order_by(Color.code))]
     form.trim_id.choices = [(0, _("Every trim"))] + _trim_choices()
     status = 200
@@ -458,7 +466,7 @@ def trim_check(trim_id: int):
         result = rules.validate_configuration(
             rules.Configuration(trim.code, form.exterior.data or None, form.interior.data or None,
                                 frozenset(form.options.data or [])),
-            catalog_service.option_catalog(db.session),
+            catalog_service.option_catalog(db.session, locale()),
         )
     return render("corporate/catalog/_check.html", "corporate/catalog/_check.html", trim=trim, result=result,
                   config_form=form, status=200 if result is not None else 422)

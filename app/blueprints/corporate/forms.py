@@ -217,13 +217,21 @@ class ColorForm(FlaskForm):
 add_translations(ColorForm, "name", _l("Name"))
 
 
+FEATURE_GROUPS = (("safety", _l("Safety")), ("comfort", _l("Comfort")), ("multimedia", _l("Multimedia")),
+                  ("exterior", _l("Exterior")), ("interior", _l("Interior")), ("performance", _l("Performance")))
+
+
+def feature_group_label(group: str) -> str:
+    """Return the reader's label of a feature group code (``safety`` → "Safety" in the UI language)."""
+    return str(dict(FEATURE_GROUPS).get(group, group))
+
+
 class FeatureForm(FlaskForm):
     """A standard-equipment item."""
 
     group = SelectField(
         _l("Group"),
-        choices=opts(("safety", _l("Safety")), ("comfort", _l("Comfort")), ("multimedia", _l("Multimedia")),
-                 ("exterior", _l("Exterior")), ("interior", _l("Interior")), ("performance", _l("Performance"))),
+        choices=opts(*FEATURE_GROUPS),
     )
     name = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
     trim_ids = SelectMultipleField(_l("Trims that have it"), coerce=coerce_id)

@@ -44,7 +44,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def _upload_form() -> f.PriceImportForm:
     form = f.PriceImportForm()
-    form.encoding.choices = [("", _("Recognise automatically"))] + list(SUPPORTED_ENCODINGS.items())
+    form.encoding.choices = [("", _("Recognise automatically"))] + [(k, _(v)) for k, v in SUPPORTED_ENCODINGS.items()]
     return form
 
 

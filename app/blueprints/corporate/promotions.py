@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.access import require
 from app.blueprints.corporate import bp
 from app.blueprints.corporate import forms as f
-from app.blueprints.corporate.common import form_error_status, get_or_404, render
+from app.blueprints.corporate.common import form_error_status, get_or_404, locale, render
 from app.domain.promotions import PromotionStatus
 from app.domain.roles import Permission
 from app.extensions import db
@@ -38,7 +38,7 @@ def _dealer_choices():
 def _prepare(form) -> None:
     for name, (_key, model, attr) in TARGET_FIELDS.items():
         rows = db.session.scalars(select(model).order_by(getattr(model, attr))).all()
-        form[name].choices = [(getattr(r, attr), f"{getattr(r, attr)} · {r.name}") for r in rows]
+        form[name].choices = [(getattr(r, attr), f"{getattr(r, attr)} · {r.label(locale())}") for r in rows]
     form.accessory_code.choices = [("", "—")] + form.target_accessories.choices
     form.dealer_ids.choices = _dealer_choices()
 

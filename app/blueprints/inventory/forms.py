@@ -60,7 +60,7 @@ class UploadForm(FlaskForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.encoding.choices = [("", _l("Detect automatically"))] + list(SUPPORTED_ENCODINGS.items())
+        self.encoding.choices = [("", _l("Detect automatically"))] + [(k, _l(v)) for k, v in SUPPORTED_ENCODINGS.items()]
 
 
 def field_choices():

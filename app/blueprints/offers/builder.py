@@ -13,6 +13,7 @@ import secrets
 from decimal import Decimal
 
 from flask import abort, g, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -39,7 +40,9 @@ VEHICLE_FIELDS = {"source", "model_code", "trim_code", "exterior_code", "interio
 
 
 def _locale() -> str:
-    return g.dealer.locale
+    """Return the language the builder's reader sees: the UI locale (catalog and promotion names, reasons)."""
+    locale = get_locale()
+    return str(locale) if locale else g.dealer.locale
 
 
 def _published_catalog() -> builder.CatalogData | None:
@@ -120,10 +123,10 @@ def _apply_errors(form: OfferBuilderForm, errors: dict[str, list[str]]) -> None:
             form.form_errors.extend(messages)
 
 
-def _build(form: OfferBuilderForm) -> builder.Build:
+def _build(form: OfferBuilderForm, locale: str | None = None) -> builder.Build:
     data = builder.BuilderInput.from_form(form.data)
     return builder.build(db.session, dealer=g.dealer, user=current_user, membership=g.membership, data=data,
-                         now=utcnow(), locale=_locale())
+                         now=utcnow(), locale=locale or _locale())
 
 
 def _field_errors(form: OfferBuilderForm) -> list[tuple[str, str]]:
@@ -220,6 +223,10 @@ def _save(offer: Offer | None):
             customer = builder.resolve_customer(
                 db.session, g.dealer, customer_id=form.customer_id.data, name=form.new_customer_name.data or "",
                 email=form.new_customer_email.data or "", phone=form.new_customer_phone.data or "", actor=current_user)
+        # The snapshot is what the customer reads: its catalog and promotion names are in the offer's language.
+        reader = offer.locale if offer is not None else (customer.preferred_locale or g.dealer.locale)
+        if reader != _locale():
+            result = _build(form, reader)
         saved = builder.save(db.session, dealer=g.dealer, user=current_user, result=result, customer=customer, offer=offer,
                              base_revision_no=form.base_revision_no.data, idempotency_key=form.idempotency_key.data,
                              now=utcnow())

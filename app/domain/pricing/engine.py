@@ -69,6 +69,7 @@ from app.domain.finance import (
     desking_grid,
     quote_lease,
 )
+from app.domain.messages import N_, Money, Percent, Text
 from app.domain.money import ZERO, MoneyError, minor_units, round_money
 from app.domain.option_rules import Conflict, Severity, validate_configuration
 from app.domain.promotions import (
@@ -137,8 +138,9 @@ def _invariant(condition: bool, what: str) -> None:
         raise AssertionError(f"Pricing invariant broken: {what} is not the sum of its lines")
 
 
-def _fmt(amount: Decimal, currency: str) -> str:
-    return f"{amount:,} {currency}"
+def _fmt(amount: Decimal, currency: str) -> Money:
+    """Return ``amount`` as a message parameter (English "1,234,567 KRW"; the reader's format when shown)."""
+    return Money(amount, currency, f"{amount:,} {currency}")
 
 
 # --- item lines ---------------------------------------------------------------------------------------------
@@ -190,17 +192,19 @@ class _Build:
         if applied < requested:
             if room < capacity:
                 why = (
-                    f"the price cannot go below its floor of {_fmt(self.floor, self.currency)}"
+                    Text(N_("the price cannot go below its floor of %(floor)s"), floor=_fmt(self.floor, self.currency))
                     if self.floor > ZERO
-                    else "the price cannot go below 0"
+                    else Text(N_("the price cannot go below 0"))
                 )
+            elif len(targets) == 1:
+                why = Text(N_("%(item)s cannot go below 0"), item=self.labels[targets[0]])
             else:
-                what = self.labels[targets[0]] if len(targets) == 1 else "the offer"
-                why = f"{what} cannot go below 0"
+                why = Text(N_("the offer cannot go below 0"))
             self.notices.append(
                 Notice(
                     NoticeKind.FLOOR_CLAMP,
-                    f"{label} reduced from {_fmt(requested, self.currency)} to {_fmt(applied, self.currency)}: {why}",
+                    Text(N_("%(discount)s reduced from %(requested)s to %(applied)s: %(why)s"), discount=label,
+                         requested=_fmt(requested, self.currency), applied=_fmt(applied, self.currency), why=why),
                     code,
                     requested,
                     applied,
@@ -353,7 +357,8 @@ def _apply_promotion(
             build.notices.append(
                 Notice(
                     NoticeKind.FREE_ACCESSORY_NOT_ON_OFFER,
-                    f"{promo.name} gives accessory {promo.accessory_code} free: add it to the offer",
+                    Text(N_("%(promotion)s gives accessory %(code)s free: add it to the offer"), promotion=promo.name,
+                         code=promo.accessory_code),
                     promo.code,
                 )
             )
@@ -450,7 +455,8 @@ def _quote_payment(
     if isinstance(request, FinancePayment):
         if down > balance:
             raise PricingError(
-                f"Down payment {_fmt(down, currency)} is larger than the balance due {_fmt(balance, currency)}",
+                Text(N_("Down payment %(down)s is larger than the balance due %(balance)s"), down=_fmt(down, currency),
+                     balance=_fmt(balance, currency)),
                 "down_payment",
             )
         if request.bank is not None:
@@ -561,8 +567,8 @@ def price_offer(pricing: PricingInput) -> PricedOffer:
         build.notices.append(
             Notice(
                 NoticeKind.PRICE_BELOW_FLOOR,
-                f"The price {_fmt(subtotal, currency)} is already below the floor {_fmt(floor, currency)}: "
-                "no discount can be given",
+                Text(N_("The price %(price)s is already below the floor %(floor)s: no discount can be given"),
+                     price=_fmt(subtotal, currency), floor=_fmt(floor, currency)),
             )
         )
 
@@ -599,7 +605,7 @@ def price_offer(pricing: PricingInput) -> PricedOffer:
                     preset.code,
                     preset.name,
                     "not_stackable_with_promotions",
-                    f"{preset.name} cannot be combined with the brand's promotions",
+                    Text(N_("%(discount)s cannot be combined with the brand's promotions"), discount=preset.name),
                 )
             )
             continue
@@ -621,7 +627,8 @@ def price_offer(pricing: PricingInput) -> PricedOffer:
             requested = _percent_of(build.total, manual.percent, currency)
             note = f"{manual.percent}% {manual.reason}".strip()
         build.take(
-            code="MANUAL", label="Manual discount", kind=LineKind.MANUAL_DISCOUNT, requested=requested, note=note
+            code="MANUAL", label=Text(N_("Manual discount")), kind=LineKind.MANUAL_DISCOUNT, requested=requested,
+            note=note
         )
     for choice in selection.in_stage(Stage.COUPON):
         applied.append(_apply_promotion(build, choice.promotion, Stage.COUPON, choice.line_id, choice.coupon_code))
@@ -644,7 +651,7 @@ def price_offer(pricing: PricingInput) -> PricedOffer:
     )
     fee_tax = apply_fee_tax_table(table, by_base, allowance)
     fee_lines = tuple(
-        Line(f.code, f.name, LineKind.FEE, 1, f.amount, f.amount, note="taxable" if f.taxable else "")
+        Line(f.code, f.name, LineKind.FEE, 1, f.amount, f.amount, note=Text(N_("taxable")) if f.taxable else "")
         for f in fee_tax.fee_lines
     )
     tax_lines = tuple(
@@ -655,8 +662,10 @@ def price_offer(pricing: PricingInput) -> PricedOffer:
             1,
             t.amount,
             t.amount,
-            note=f"{t.rate}% of {_fmt(t.base_amount, currency)}"
-            + (f" after trade-in credit {_fmt(t.trade_in_credit, currency)}" if t.trade_in_credit else ""),
+            note=Text(N_("%(rate)s of %(base)s after trade-in credit %(credit)s"), rate=Percent(t.rate),
+                      base=_fmt(t.base_amount, currency), credit=_fmt(t.trade_in_credit, currency))
+            if t.trade_in_credit
+            else Text(N_("%(rate)s of %(base)s"), rate=Percent(t.rate), base=_fmt(t.base_amount, currency)),
         )
         for t in fee_tax.tax_lines
     )
@@ -695,7 +704,8 @@ def price_offer(pricing: PricingInput) -> PricedOffer:
         build.notices.append(
             Notice(
                 NoticeKind.TRADE_IN_EXCEEDS_PRICE,
-                f"The trade-in equity exceeds the out-the-door price: {_fmt(refund_due, currency)} is due to the customer",
+                Text(N_("The trade-in equity exceeds the out-the-door price: %(refund)s is due to the customer"),
+                     refund=_fmt(refund_due, currency)),
             )
         )
     subventions = tuple(
