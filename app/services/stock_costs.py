@@ -46,6 +46,14 @@ class CostError(ValueError):
         self.line = line
 
 
+class CostListError(ValueError):
+    """A cost list with bad lines; ``errors`` holds one ``CostError`` per line, in line order. Nothing was saved."""
+
+    def __init__(self, errors: list[CostError]) -> None:
+        super().__init__("; ".join(str(e.message) for e in errors))
+        self.errors = errors
+
+
 def check_cost(cost: Decimal | None, dealer: Dealer) -> Decimal | None:
     """Return ``cost`` at the currency's decimals (None stays None = unknown).
 
@@ -153,8 +161,8 @@ def apply_cost_list(session: Session, dealer: Dealer, lines: Iterable[CostLine])
     """Set the cost of every listed car, all or nothing; return how many costs changed.
 
     Each key is looked up by stock number, else VIN, in the current dealer's stock (tenant scope).
-    Raises ``CostError`` (one per unknown key, gathered in ``errors`` of a ``CostListError``) before
-    anything changes when any key matches no car.
+    Raises ``CostListError`` (one ``CostError`` per line whose key matches no car, or names a car
+    another line already named) before anything changes.
     """
     lines = list(lines)
     keys = {line.key for line in lines}
@@ -174,14 +182,6 @@ def apply_cost_list(session: Session, dealer: Dealer, lines: Iterable[CostLine])
     if missing:
         raise CostListError(sorted(missing, key=lambda e: e.line or 0))
     return sum(change_cost(session, car, line.cost, dealer) for line, car in found)
-
-
-class CostListError(ValueError):
-    """A cost list with bad lines; ``errors`` holds one ``CostError`` per line, in line order. Nothing was saved."""
-
-    def __init__(self, errors: list[CostError]) -> None:
-        super().__init__("; ".join(str(e.message) for e in errors))
-        self.errors = errors
 
 
 def cost_list_text(vehicles: Iterable[StockVehicle]) -> str:
