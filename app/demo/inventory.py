@@ -2,11 +2,17 @@
 
 Idempotent: the import upserts by VIN/stock number, so a second run reports everything unchanged;
 the Seoul cars are looked up by stock number.
+
+Acquisition costs (issue 11): the Kijiji export has none, so the demo gives most Toronto cars a
+plausible one — the list price less a 7–15 % margin, rounded down to 50 CAD, chosen from a hash of
+the VIN/stock number so every run picks the same — and leaves about one car in ten (and every
+unpriced car) without a cost, to show the dealer's unknown-cost rule. A cost already set is kept.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+import hashlib
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
 from sqlalchemy import select
@@ -54,12 +60,37 @@ def _upsert_new_cars(session: Session, dealer, cars: list[dict]) -> None:
         session.flush()
 
 
+def demo_cost(key: str, price: Decimal | None) -> Decimal | None:
+    """Return the demo acquisition cost of the car keyed ``key`` (VIN or stock number) listed at ``price`` (CAD).
+
+    None for about one car in ten and for an unpriced car; otherwise price × (1 − margin) with a
+    margin of 7–15 % from the key's SHA-256, rounded down to 50.00.
+    """
+    if not price:
+        return None
+    digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
+    if digest % 10 == 0:
+        return None
+    margin = Decimal(7 + digest // 10 % 9) / 100
+    cost = (price * (1 - margin) / 50).to_integral_value(rounding=ROUND_FLOOR) * 50
+    return cost.quantize(Decimal("0.01")) if cost > 0 else None
+
+
+def _toronto_costs(session: Session) -> None:
+    for car in session.scalars(select(StockVehicle).where(StockVehicle.acquisition_cost.is_(None))):
+        cost = demo_cost(car.vin or car.stock_number or "", car.price)
+        if cost is not None:
+            car.acquisition_cost = cost
+    session.flush()
+
+
 def seed(session: Session, brands: dict, dealers: dict) -> None:
     """Import the Kijiji file into ``toronto-north`` and upsert the Seoul and Busan cars (KRW)."""
     toronto = dealers.get("toronto-north")
     if toronto is not None:
         with scoped(dealer_id=toronto.id, brand_id=toronto.brand_id):
             import_file(session, toronto, KIJIJI.read_bytes(), KIJIJI.name, dry_run=False, source="file")
+            _toronto_costs(session)
     seoul = dealers.get("seoul-gangnam")
     if seoul is not None:
         _upsert_new_cars(session, seoul, SEOUL_CARS)

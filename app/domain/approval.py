@@ -9,7 +9,10 @@ Two layers of rules, both checked on every offer:
 * the **dealer's approval policy** (``ApprovalPolicy``): a threshold amount and/or percent above
   which any discount needs approval whoever gives it, and a minimum gross floor
   (gross = selling price − cost). When a floor is set and the gross is unknown (cost not entered),
-  approval is required: the check fails closed.
+  the dealer's ``UnknownCostRule`` decides: ``require_approval`` (the default; the check fails
+  closed) or ``authority_only`` (the floor is skipped; the consultant's authority and the dealer's
+  discount thresholds still apply). ``ApprovalResult.cost_rule`` says which rule applied, so the
+  offer builder can say it plainly (issue 11).
 
 Limits are inclusive: a discount exactly at a limit, or a gross exactly at the floor, is allowed.
 Percent comparisons are exact (``Fraction`` cross-multiplication, no rounding before comparing);
@@ -43,6 +46,18 @@ class ApproverRole(StrEnum):
 
     DEALER_PRINCIPAL = "dealer_principal"
     SALES_MANAGER = "sales_manager"
+
+
+class UnknownCostRule(StrEnum):
+    """What a stock car without an acquisition cost means for the gross floor (a dealer setting).
+
+    ``REQUIRE_APPROVAL``: the floor cannot be checked, so the offer needs approval (fail closed).
+    ``AUTHORITY_ONLY``: the floor is not checked; only the consultant's discount authority and the
+    dealer's discount thresholds decide. Values are the stored setting.
+    """
+
+    REQUIRE_APPROVAL = "require_approval"
+    AUTHORITY_ONLY = "authority_only"
 
 
 class BreachKind(StrEnum):
@@ -111,9 +126,12 @@ class ApprovalPolicy:
     ``threshold_percent`` ([0, 100] of the reference price): a discount above either needs approval;
     None = not checked. ``minimum_gross``: the lowest gross (selling price − cost) allowed without
     approval, may be negative (a tolerated loss); None = not checked. ``approver_roles``: the
-    non-empty set of roles that may approve (``ApproverRole`` or its string value).
+    non-empty set of roles that may approve (``ApproverRole`` or its string value). ``unknown_cost``:
+    what an unknown gross means when a floor is set (``UnknownCostRule`` or its value; default
+    ``require_approval``).
     Raises ``ApprovalError`` naming the field for a bad currency, a negative threshold, a percent over
-    100, an amount with more decimals than the currency allows, or an empty/unknown role.
+    100, an amount with more decimals than the currency allows, an empty/unknown role, or an unknown
+    cost rule.
     """
 
     currency: str
@@ -121,6 +139,7 @@ class ApprovalPolicy:
     threshold_percent: Decimal | None = None
     minimum_gross: Decimal | None = None
     approver_roles: frozenset[ApproverRole] = frozenset({ApproverRole.SALES_MANAGER, ApproverRole.DEALER_PRINCIPAL})
+    unknown_cost: UnknownCostRule = UnknownCostRule.REQUIRE_APPROVAL
 
     def __post_init__(self) -> None:
         try:
@@ -147,6 +166,13 @@ class ApprovalPolicy:
         object.__setattr__(self, "threshold_percent", threshold_percent)
         object.__setattr__(self, "minimum_gross", minimum_gross)
         object.__setattr__(self, "approver_roles", _roles(self.approver_roles))
+        try:
+            object.__setattr__(self, "unknown_cost", UnknownCostRule(self.unknown_cost))
+        except ValueError as exc:
+            allowed = ", ".join(r.value for r in UnknownCostRule)
+            raise ApprovalError(
+                f"Unknown cost rule {self.unknown_cost!r} (allowed: {allowed})", "unknown_cost"
+            ) from exc
 
 
 def _roles(roles: Iterable[ApproverRole | str]) -> frozenset[ApproverRole]:
@@ -190,13 +216,16 @@ class ApprovalResult:
     messages (English ``str`` values, translatable; one per breach, in check order: authority, dealer
     threshold, gross). ``breaches`` carry the same
     with kind and values for translation and audit. ``approver_roles`` lists who may approve (empty
-    when no approval is needed), in ``ApproverRole`` declaration order.
+    when no approval is needed), in ``ApproverRole`` declaration order. ``cost_rule``: the
+    ``UnknownCostRule`` that decided the gross check because the gross was unknown while a floor was
+    set; None when the gross was known or no floor is set.
     """
 
     needs_approval: bool
     reasons: tuple[Text, ...]
     breaches: tuple[ApprovalBreach, ...]
     approver_roles: tuple[ApproverRole, ...]
+    cost_rule: UnknownCostRule | None = None
 
 
 def _round_display(value: Fraction | Decimal, places: int) -> Decimal:
@@ -250,7 +279,8 @@ def approval_check(
     A reason is raised when the discount exceeds (strictly) the consultant's amount or percent
     authority, or any non-zero discount when the consultant has no authority; when it exceeds the
     dealer's threshold amount or percent; when gross is below (strictly) the minimum gross, or unknown
-    while a floor is set. Raises ``ApprovalError`` for a negative or non-numeric discount, a
+    while a floor is set and the policy's ``unknown_cost`` is ``require_approval`` (with
+    ``authority_only`` an unknown gross raises nothing). Raises ``ApprovalError`` for a negative or non-numeric discount, a
     reference price ≤ 0, a non-numeric gross, or arguments of the wrong type.
     """
     if not isinstance(consultant_authority, DiscountAuthority):
@@ -307,12 +337,15 @@ def approval_check(
         percent_breach(BreachKind.THRESHOLD_PERCENT, policy.threshold_percent,
                        N_("Discount %(percent)s exceeds dealer threshold %(limit)s"))
     floor = policy.minimum_gross
+    cost_rule: UnknownCostRule | None = None
     if floor is not None:
         if gross_value is None:
+            cost_rule = policy.unknown_cost
+        if gross_value is None and cost_rule is UnknownCostRule.REQUIRE_APPROVAL:
             text = Text(N_("Gross is unknown, so the floor %(floor)s cannot be checked"),
                         floor=money(_fmt_amount(floor, places), floor))
             breaches.append(ApprovalBreach(BreachKind.GROSS_UNKNOWN, None, floor, text))
-        elif gross_value < floor:
+        elif gross_value is not None and gross_value < floor:
             shown, shown_floor = _distinct(_fmt_amount, gross_value, floor, places)
             text = Text(N_("Gross %(gross)s is below the floor %(floor)s"),
                         gross=money(shown, gross_value), floor=money(shown_floor, floor))
@@ -325,4 +358,5 @@ def approval_check(
         reasons=tuple(b.message for b in breaches),
         breaches=tuple(breaches),
         approver_roles=roles,
+        cost_rule=cost_rule,
     )

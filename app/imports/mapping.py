@@ -2,7 +2,7 @@
 
 ``suggest_mapping(header)`` compares each column name with the names dealers' systems
 and classified sites use (``vin_number``, ``Stock #``, ``model_year``, ``list_price``,
-Kijiji's ``configration`` (sic) ...), in English, Korean, Thai and Russian. Comparison
+``acquisition cost``/``purchase price``, Kijiji's ``configration`` (sic) ...), in English, Korean, Thai and Russian. Comparison
 ignores case, accents, spaces, underscores and punctuation; ``#``, ``no``, ``num`` and
 ``nbr`` all read as "number"; a leading "vehicle"/"car" and a trailing "name" are
 ignored when nothing else matches. Each field is fed by at most one column; the dealer
@@ -31,6 +31,7 @@ class CanonicalField(StrEnum):
     TRIM = "trim"
     PRICE = "price"
     MSRP = "msrp"
+    COST = "cost"
     ODOMETER = "odometer"
     CONDITION = "condition"
     BODY_TYPE = "body_type"
@@ -72,6 +73,12 @@ SYNONYMS: dict[CanonicalField, tuple[str, ...]] = {
         "retail price", "가격", "판매가", "판매가격", "ราคา", "ราคาขาย", "цена",
     ),
     CanonicalField.MSRP: ("msrp", "sticker price", "rrp", "srp", "신차가격", "ราคาป้ายแดง"),
+    # What the dealer paid for the car (internal; feeds the gross floor of the offer approval).
+    CanonicalField.COST: (
+        "acquisition cost", "cost", "purchase price", "unit cost", "dealer cost", "vehicle cost",
+        "total cost", "invoice cost", "book value", "매입가", "매입가격", "매입원가", "원가", "ต้นทุน", "ราคาทุน",
+        "себестоимость", "закупочная цена", "цена закупки",
+    ),
     CanonicalField.ODOMETER: (
         "odometer", "mileage", "kilometers", "kilometres", "km", "kms", "miles", "odo", "주행거리", "เลขไมล์",
         "ระยะทาง", "пробег",

@@ -111,7 +111,11 @@ class PresetDiscount(TenantScoped, TimestampMixin, Base):
 
 
 class ApprovalSettings(TenantScoped, TimestampMixin, Base):
-    """The dealer's offer approval thresholds (``app.domain.approval.ApprovalPolicy``), one per dealer."""
+    """The dealer's offer approval thresholds (``app.domain.approval.ApprovalPolicy``), one per dealer.
+
+    ``unknown_cost_rule``: an ``app.domain.approval.UnknownCostRule`` value — what the gross floor
+    does for a stock car without an acquisition cost (``require_approval`` unless the dealer chose).
+    """
 
     __tablename__ = "approval_settings"
     __table_args__ = (UniqueConstraint("dealer_id"),)
@@ -121,6 +125,8 @@ class ApprovalSettings(TenantScoped, TimestampMixin, Base):
     threshold_percent: Mapped[Decimal | None] = mapped_column(PercentColumn)
     minimum_gross: Mapped[Decimal | None]
     approver_roles: Mapped[list] = mapped_column(JSON, default=list)
+    unknown_cost_rule: Mapped[str] = mapped_column(String(20), default="require_approval",
+                                                   server_default="require_approval")
 
 
 class ReservationSettings(TenantScoped, TimestampMixin, Base):

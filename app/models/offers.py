@@ -117,6 +117,9 @@ class OfferRevision(TenantScoped, Base):
     discount_total: Mapped[Decimal]
     needs_approval: Mapped[bool] = mapped_column(default=False)
     approval_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    # The dealer's unknown-cost rule that decided the gross check (``UnknownCostRule`` value), or None
+    # when the cost was known or no floor applied: staff see which rule applied (issue 11).
+    cost_rule: Mapped[str | None] = mapped_column(String(20))
 
     offer: Mapped[Offer] = relationship(back_populates="revisions")
     approvals: Mapped[list[OfferApproval]] = relationship(back_populates="revision", order_by="OfferApproval.decided_at")

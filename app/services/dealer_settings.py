@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.domain.approval import ApprovalError, ApprovalPolicy, ApproverRole
+from app.domain.approval import ApprovalError, ApprovalPolicy, ApproverRole, UnknownCostRule
 from app.domain.delivery_slots import (
     Closure,
     DeliverySettings,
@@ -332,6 +332,7 @@ def approval_policy_for(dealer: Dealer, session: Session | None = None) -> Appro
         threshold_percent=row.threshold_percent,
         minimum_gross=row.minimum_gross,
         approver_roles=frozenset(row.approver_roles or [r.value for r in ApproverRole]),
+        unknown_cost=row.unknown_cost_rule or UnknownCostRule.REQUIRE_APPROVAL,
     )
 
 
@@ -343,18 +344,28 @@ def save_approval_settings(
     threshold_percent: Decimal | None,
     minimum_gross: Decimal | None,
     approver_roles: Sequence[str],
+    unknown_cost_rule: str | None = None,
 ) -> ApprovalSettings:
-    """Validate through ``ApprovalPolicy`` and store; raises ``SettingsError`` naming the field."""
-    try:
-        policy = ApprovalPolicy(dealer.currency, threshold_amount, threshold_percent, minimum_gross, frozenset(approver_roles))
-    except ApprovalError as exc:
-        raise SettingsError(str(exc), exc.field) from exc
+    """Validate through ``ApprovalPolicy`` and store; raises ``SettingsError`` naming the field.
+
+    ``unknown_cost_rule``: an ``UnknownCostRule`` value for stock cars without a cost; None keeps the
+    stored rule (``require_approval`` for a dealer that never chose).
+    """
     row = approval_settings_for(session, dealer)
+    rule = unknown_cost_rule if unknown_cost_rule is not None else (row.unknown_cost_rule or UnknownCostRule.REQUIRE_APPROVAL)
+    try:
+        policy = ApprovalPolicy(dealer.currency, threshold_amount, threshold_percent, minimum_gross, frozenset(approver_roles),
+                                rule)
+    except ApprovalError as exc:
+        if exc.field == "unknown_cost":
+            raise SettingsError(_l("Choose what a stock car without a cost means."), "unknown_cost_rule") from exc
+        raise SettingsError(str(exc), exc.field) from exc
     values = {
         "threshold_amount": policy.threshold_amount,
         "threshold_percent": policy.threshold_percent,
         "minimum_gross": policy.minimum_gross,
         "approver_roles": sorted(r.value for r in policy.approver_roles),
+        "unknown_cost_rule": policy.unknown_cost.value,
     }
     before, after = audit.changes(row, list(values), values)
     for key, value in values.items():

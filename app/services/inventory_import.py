@@ -23,9 +23,13 @@ Rules (documented for dealers in the import page and tested on the real Kijiji e
 * Duplicates in one file: later rows of the same vehicle (same VIN, or same stock number) are
   **merged** into the first: the later row's values win (a warning names the row when they
   differ). Counted as ``duplicates``.
+* Acquisition cost (a ``cost`` / "acquisition cost" / "purchase price" column, internal): written
+  when the cell holds an amount in the dealer's currency. An empty cell, or 0, leaves the stored
+  cost as it is (a DMS export without the figure must not erase a cost typed on the vehicle page);
+  0 also warns. A cost above the list price is kept with a warning.
 * Against the stock: ``created`` (new key), ``updated`` (some mapped field differs), ``unchanged``.
-  Only fields the file maps are compared and written; status, acquisition cost and photos are
-  never touched by a file. Importing the same file twice therefore changes nothing.
+  Only fields the file maps are compared and written; status and photos are never touched by a
+  file. Importing the same file twice therefore changes nothing.
 * Every data row lands in exactly one bucket:
   ``created + updated + unchanged + duplicates + rejected == total_rows``.
 * Modes: ``valid_rows`` saves the accepted vehicles; ``all_or_nothing`` saves nothing when any row
@@ -93,6 +97,7 @@ IMPORTABLE_FIELDS: tuple[CanonicalField, ...] = (
     CanonicalField.MODEL_YEAR,
     CanonicalField.PRICE,
     CanonicalField.MSRP,
+    CanonicalField.COST,
     CanonicalField.ODOMETER,
     *TEXT_FIELDS,
 )
@@ -324,6 +329,20 @@ def validate_row(
         values[attr] = amount if amount else None
     if CanonicalField.PRICE not in cells:
         issue(CanonicalField.PRICE, "No price: the vehicle is kept off the online display until it is priced.", WARNING)
+
+    if CanonicalField.COST in cells:
+        try:
+            cost = check_amount(parse_price(_as_raw(cells[CanonicalField.COST]), currency=context.currency))
+        except (ValueParseError, TypeError, ArithmeticError) as exc:
+            issue(CanonicalField.COST, str(exc).replace("Price", "Cost", 1))
+        else:
+            if cost is not None and cost == 0:
+                issue(CanonicalField.COST, "A cost of 0 is not stored; the vehicle keeps its current cost.", WARNING)
+            elif cost is not None:
+                values["acquisition_cost"] = cost
+                price = values.get("price")
+                if price and cost > price:
+                    issue(CanonicalField.COST, "The cost is above the list price; kept as written.", WARNING)
 
     if CanonicalField.ODOMETER in cells:
         try:

@@ -37,7 +37,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from app.domain.approval import ApprovalPolicy, ApprovalResult, ApproverRole, DiscountAuthority
+from app.domain.approval import ApprovalPolicy, ApprovalResult, ApproverRole, DiscountAuthority, UnknownCostRule
 from app.domain.finance import (
     DownPaymentBelowMinimumError,
     DownPaymentExceedsPriceError,
@@ -387,6 +387,7 @@ def policy_of(row: ApprovalSettings | None, currency: str, *, stock: bool) -> Ap
 
     A catalog car has no cost in the catalog, so a minimum-gross rule would fail closed on every
     new-car offer; the dealer's gross floor is enforced on stock cars (as the pricing floor too).
+    A stock car without an acquisition cost follows the dealer's ``unknown_cost_rule``.
     """
     q = quantum(currency)
     roles = frozenset((row.approver_roles if row else None) or [r.value for r in ApproverRole])
@@ -398,6 +399,7 @@ def policy_of(row: ApprovalSettings | None, currency: str, *, stock: bool) -> Ap
         threshold_percent=row.threshold_percent,
         minimum_gross=None if (row.minimum_gross is None or not stock) else row.minimum_gross.quantize(q),
         approver_roles=roles,
+        unknown_cost=row.unknown_cost_rule or UnknownCostRule.REQUIRE_APPROVAL,
     )
 
 

@@ -104,6 +104,7 @@ def _new_revision(
         discount_total=priced.approval.discount_total,
         needs_approval=approval.needs_approval,
         approval_reasons=to_jsonable(list(approval.reasons)),
+        cost_rule=approval.cost_rule.value if approval.cost_rule else None,
     )
     offer.revisions.append(revision)
     offer.current_revision_no = number

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from app.domain.approval import ApprovalPolicy, DiscountAuthority, approval_check
+from app.domain.approval import ApprovalPolicy, DiscountAuthority, UnknownCostRule, approval_check
 from app.domain.delivery_slots import next_available_slots
 from app.domain.taxes import apply_fee_tax_table
 from app.extensions import db
-from app.models.dealer_settings import DeliverySlotSetting, FeeSetting, PresetDiscount, ReservationSettings, TaxSetting
+from app.models.dealer_settings import (
+    ApprovalSettings,
+    DeliverySlotSetting,
+    FeeSetting,
+    PresetDiscount,
+    ReservationSettings,
+    TaxSetting,
+)
 from app.services import dealer_settings as svc
 from app.services import field_crypto
 from tests.dealer.helpers import as_dealer, post, url
@@ -140,6 +148,43 @@ def test_approval_settings_page(client, login, app, world):
     with as_dealer(app, world) as dealer:
         policy = svc.approval_policy_for(dealer)
     assert policy.threshold_amount == D(1_000_000) and policy.minimum_gross == D(-200_000)
+    assert policy.unknown_cost is UnknownCostRule.REQUIRE_APPROVAL  # never chosen: fails closed
+
+
+def test_unknown_cost_rule_setting(client, login, app, world):
+    """Issue 11: the dealer says what a stock car without a cost means; a bad value is refused, nothing saved."""
+    login(world.emails["principal_a1"])
+    page = url(world, "a1", "settings/approval")
+    assert _checked_rule(client.get(page).get_data(as_text=True)) == "require_approval"
+    bad = post(client, page, {"minimum_gross": "250000", "approver_roles": ["dealer_principal"], "unknown_cost_rule": "ignore"})
+    assert bad.status_code == 400 and "Not a valid choice" in bad.get_data(as_text=True)
+    with as_dealer(app, world) as dealer:
+        assert db.session.scalar(select(ApprovalSettings)) is None  # nothing half-saved
+    ok = post(client, page, {"minimum_gross": "250000", "approver_roles": ["dealer_principal"],
+                             "unknown_cost_rule": "authority_only"})
+    assert ok.status_code == 303
+    with as_dealer(app, world) as dealer:
+        policy = svc.approval_policy_for(dealer)
+        # Saving other settings later without naming the rule keeps it.
+        svc.save_approval_settings(db.session, dealer, threshold_amount=None, threshold_percent=None,
+                                   minimum_gross=D(250_000), approver_roles=["dealer_principal"])
+        kept = svc.approval_policy_for(dealer)
+        with pytest.raises(svc.SettingsError) as info:
+            svc.save_approval_settings(db.session, dealer, threshold_amount=None, threshold_percent=None,
+                                       minimum_gross=None, approver_roles=["dealer_principal"], unknown_cost_rule="x")
+        db.session.rollback()
+    assert policy.unknown_cost is UnknownCostRule.AUTHORITY_ONLY and policy.minimum_gross == D(250_000)
+    assert kept.unknown_cost is UnknownCostRule.AUTHORITY_ONLY
+    assert info.value.field == "unknown_cost_rule"
+    assert _checked_rule(client.get(page).get_data(as_text=True)) == "authority_only"
+
+
+def _checked_rule(html: str) -> str | None:
+    """Return the value of the ticked unknown-cost radio button on the approval settings page."""
+    for tag in re.findall(r'<input[^>]*name="unknown_cost_rule"[^>]*>', html):
+        if " checked" in tag:
+            return re.search(r'value="([^"]+)"', tag).group(1)
+    return None
 
 
 def test_reservation_secret_encrypted_masked_and_kept(client, login, app, world):

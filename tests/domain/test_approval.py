@@ -12,6 +12,7 @@ from app.domain.approval import (
     ApproverRole,
     BreachKind,
     DiscountAuthority,
+    UnknownCostRule,
     approval_check,
 )
 
@@ -247,6 +248,53 @@ def test_invalid_input(build, field, fragment):
         build()
     assert info.value.field == field
     assert fragment in str(info.value)
+
+
+# --- unknown cost: the dealer's rule (issue 11) -----------------------------------------------------
+
+CA_FLOOR_AUTHORITY_ONLY = ApprovalPolicy("CAD", threshold_amount=D("1500.00"), minimum_gross=D("250.00"),
+                                         unknown_cost=UnknownCostRule.AUTHORITY_ONLY)
+CA_FLOOR_REQUIRE = ApprovalPolicy("CAD", threshold_amount=D("1500.00"), minimum_gross=D("250.00"))
+CONSULTANT_CA = DiscountAuthority(max_amount=D("1000.00"))
+
+
+@pytest.mark.parametrize(
+    ("discount", "gross", "policy", "kinds", "rule"),
+    [
+        # Full price, cost unknown: the default fails closed (the Toronto demo's complaint)…
+        pytest.param(D("0"), None, CA_FLOOR_REQUIRE, [K.GROSS_UNKNOWN], UnknownCostRule.REQUIRE_APPROVAL,
+                     id="require-approval-at-full-price"),
+        # …the dealer's other choice lets it through when the discount is within authority.
+        pytest.param(D("0"), None, CA_FLOOR_AUTHORITY_ONLY, [], UnknownCostRule.AUTHORITY_ONLY,
+                     id="authority-only-at-full-price"),
+        pytest.param(D("1000.00"), None, CA_FLOOR_AUTHORITY_ONLY, [], UnknownCostRule.AUTHORITY_ONLY,
+                     id="authority-only-at-the-authority-limit"),
+        # Authority and dealer thresholds still apply with authority_only.
+        pytest.param(D("1000.01"), None, CA_FLOOR_AUTHORITY_ONLY, [K.AUTHORITY_AMOUNT], UnknownCostRule.AUTHORITY_ONLY,
+                     id="authority-only-still-checks-authority"),
+        pytest.param(D("1600.00"), None, CA_FLOOR_AUTHORITY_ONLY, [K.AUTHORITY_AMOUNT, K.THRESHOLD_AMOUNT],
+                     UnknownCostRule.AUTHORITY_ONLY, id="authority-only-still-checks-thresholds"),
+        # A known gross: the floor is checked whatever the rule, and no cost rule is reported.
+        pytest.param(D("0"), D("249.99"), CA_FLOOR_AUTHORITY_ONLY, [K.GROSS_BELOW_FLOOR], None,
+                     id="known-gross-below-floor-ignores-rule"),
+        pytest.param(D("0"), D("250.00"), CA_FLOOR_REQUIRE, [], None, id="known-gross-at-floor"),
+        # No floor set: nothing about gross is checked, no rule applies.
+        pytest.param(D("0"), None, ApprovalPolicy("CAD", unknown_cost="authority_only"), [], None, id="no-floor"),
+    ],
+)
+def test_unknown_cost_rule(discount, gross, policy, kinds, rule):
+    result = approval_check(discount, D("17995.00"), gross, CONSULTANT_CA, policy)
+    assert [b.kind for b in result.breaches] == kinds
+    assert result.cost_rule is rule
+    assert result.needs_approval is bool(kinds)
+
+
+def test_unknown_cost_rule_defaults_to_require_approval_and_refuses_unknown_values():
+    assert ApprovalPolicy("CAD").unknown_cost is UnknownCostRule.REQUIRE_APPROVAL
+    assert ApprovalPolicy("CAD", unknown_cost="authority_only").unknown_cost is UnknownCostRule.AUTHORITY_ONLY
+    with pytest.raises(ApprovalError) as info:
+        ApprovalPolicy("CAD", unknown_cost="ignore")
+    assert info.value.field == "unknown_cost" and "Unknown cost rule 'ignore'" in str(info.value)
 
 
 # --- properties -------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ ITEM_FIELDS: dict[str, dict] = {
     "trim": _TEXT,
     "price": _SCALAR,
     "msrp": _SCALAR,
+    "cost": _SCALAR,  # acquisition cost: written, never read back
     "odometer": _SCALAR,
     "body_type": _TEXT,
     "drivetrain": _TEXT,

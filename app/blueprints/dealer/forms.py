@@ -264,6 +264,10 @@ class ApprovalSettingsForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=100, message=_l("Enter a percentage between 0 and 100."))],
     )
     minimum_gross = DecimalField(_l("Gross below this amount"), places=None, validators=[Optional()])
+    unknown_cost_rule = RadioField(
+        _l("When a stock car has no acquisition cost"), default="require_approval",
+        validators=[DataRequired(message=_l("Choose what a stock car without a cost means."))],
+    )
     approver_roles = MultiCheckboxField(
         _l("Who approves"), validators=[DataRequired(message=_l("Choose at least one approver role."))]
     )
@@ -271,6 +275,10 @@ class ApprovalSettingsForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.approver_roles.choices = [("dealer_principal", _l("Dealer principal")), ("sales_manager", _l("Sales manager"))]
+        self.unknown_cost_rule.choices = [
+            ("require_approval", _l("Require approval: the gross floor cannot be checked")),
+            ("authority_only", _l("Check only the discount authority and the discount limits above")),
+        ]
 
 
 # --- reservation payment and delivery ---------------------------------------------------------------

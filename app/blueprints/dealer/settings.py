@@ -255,6 +255,7 @@ def approval_settings():
         form.threshold_percent.data = _percent(row.threshold_percent)
         form.minimum_gross.data = _money(row.minimum_gross)
         form.approver_roles.data = list(row.approver_roles or [])
+        form.unknown_cost_rule.data = row.unknown_cost_rule or "require_approval"
     if form.validate_on_submit():
         try:
             service.save_approval_settings(
@@ -264,6 +265,7 @@ def approval_settings():
                 threshold_percent=form.threshold_percent.data,
                 minimum_gross=form.minimum_gross.data,
                 approver_roles=form.approver_roles.data,
+                unknown_cost_rule=form.unknown_cost_rule.data,
             )
         except service.SettingsError as exc:
             db.session.rollback()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DecimalField, IntegerField, RadioField, SelectField, StringField
+from wtforms import BooleanField, DecimalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.blueprints.inventory.labels import CONDITION_LABELS, FIELD_LABELS, MODE_LABELS, STATUS_LABELS
@@ -33,12 +33,14 @@ class FilterForm(FlaskForm):
     price_min = DecimalField(_l("Price from"), places=None, validators=[Optional(), NumberRange(min=0)])
     price_max = DecimalField(_l("Price to"), places=None, validators=[Optional(), NumberRange(min=0)])
     min_days = IntegerField(_l("At least days in stock"), validators=[Optional(), NumberRange(0, 10_000)])
+    cost = SelectField(_l("Acquisition cost"), choices=[], validators=[Optional()])
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Choices set after construction: WTForms 3.3 warns about tuple choices passed to the field class.
         self.status.choices = _status_choices(blank=True)
         self.condition.choices = [("", _l("Any condition"))] + [(c.value, label) for c, label in CONDITION_LABELS.items()]
+        self.cost.choices = [("", _l("With or without a cost")), ("unknown", _l("Cost unknown")), ("known", _l("Cost entered"))]
 
 
 class StatusForm(FlaskForm):
@@ -49,6 +51,21 @@ class StatusForm(FlaskForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.status.choices = _status_choices()
+
+
+class CostForm(FlaskForm):
+    """One car's acquisition cost (empty = unknown)."""
+
+    cost = DecimalField(_l("Acquisition cost (internal)"), places=None,
+                        validators=[Optional(), NumberRange(min=0, message=_l("Must not be negative."))])
+
+
+class CostListForm(FlaskForm):
+    """Costs of several cars at once: pasted lines or a CSV file of ``stock number or VIN, cost``."""
+
+    lines = TextAreaField(_l("One car per line: stock number or VIN, then the cost"),
+                          validators=[Optional(), Length(max=400_000)], render_kw={"rows": 10})
+    file = FileField(_l("Or a CSV file with the same two columns"))
 
 
 class UploadForm(FlaskForm):

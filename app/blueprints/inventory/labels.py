@@ -42,6 +42,7 @@ FIELD_LABELS = {
     CanonicalField.TRIM: _l("Trim"),
     CanonicalField.PRICE: _l("List price"),
     CanonicalField.MSRP: _l("MSRP"),
+    CanonicalField.COST: _l("Acquisition cost (internal)"),
     CanonicalField.ODOMETER: _l("Odometer"),
     CanonicalField.CONDITION: _l("Condition"),
     CanonicalField.BODY_TYPE: _l("Body style"),

@@ -13,6 +13,8 @@ from pathlib import PurePosixPath
 
 from flask import Response, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -21,6 +23,8 @@ from app.blueprints.inventory import bp
 from app.blueprints.inventory.forms import (
     ApiKeyForm,
     ConfirmForm,
+    CostForm,
+    CostListForm,
     FilterForm,
     MappingOptionsForm,
     StatusForm,
@@ -50,7 +54,7 @@ from app.models.inventory import (
     VehiclePhoto,
     VehicleStatus,
 )
-from app.services import api_keys
+from app.services import api_keys, stock_costs
 from app.services.inventory_import import change_status, mapping_to_dict, remember_mapping, remembered_mapping
 from app.services import inventory_jobs
 from app.services.inventory_jobs import COMMIT, DRY_RUN, delete_stored, dispatch, release_upload
@@ -111,6 +115,10 @@ def _filtered(form: FilterForm):
         stmt = stmt.where(StockVehicle.price <= form.price_max.data)
     if form.min_days.data is not None:
         stmt = stmt.where(StockVehicle.arrival_date <= utcnow().date() - timedelta(days=form.min_days.data))
+    if form.cost.data == "unknown":
+        stmt = stmt.where(StockVehicle.acquisition_cost.is_(None))
+    elif form.cost.data == "known":
+        stmt = stmt.where(StockVehicle.acquisition_cost.is_not(None))
     return stmt
 
 
@@ -154,13 +162,99 @@ def bulk_status():
     return _go("inventory.index")
 
 
+def _vehicle_page(obj: StockVehicle, *, form: StatusForm | None = None, cost_form: CostForm | None = None):
+    form = form or StatusForm(status=obj.status.value)
+    cost_form = cost_form or CostForm(formdata=None, cost=obj.acquisition_cost)
+    return render_template("inventory/vehicle.html", vehicle=obj, form=form, cost_form=cost_form, today=utcnow().date())
+
+
 @bp.route("/vehicles/<int:vehicle_id>")
 @require_menu("inventory")
 def vehicle(vehicle_id: int):
-    """One vehicle with its photos and status history stamps."""
+    """One vehicle with its photos and status history stamps (and its cost form for inventory managers)."""
+    return _vehicle_page(db.get_or_404(StockVehicle, vehicle_id))
+
+
+@bp.route("/vehicles/<int:vehicle_id>/cost", methods=["POST"])
+@require_menu("inventory")
+@require(Permission.MANAGE_INVENTORY)
+def vehicle_cost(vehicle_id: int):
+    """Set or clear (empty field) one vehicle's acquisition cost; bad input re-renders the page with the message."""
     obj = db.get_or_404(StockVehicle, vehicle_id)
-    form = StatusForm(status=obj.status.value)
-    return render_template("inventory/vehicle.html", vehicle=obj, form=form, today=utcnow().date())
+    form = CostForm()
+    if form.validate():
+        try:
+            changed = stock_costs.change_cost(db.session, obj, form.cost.data, g.dealer)
+        except stock_costs.CostError as exc:
+            db.session.rollback()
+            form.cost.errors.append(exc.message)
+        else:
+            db.session.commit()
+            if changed:
+                flash(_("Acquisition cost saved.") if obj.acquisition_cost is not None
+                      else _("Acquisition cost cleared: the car now follows your unknown-cost rule."), "success")
+            return _go("inventory.vehicle", vehicle_id=obj.id)
+    return _vehicle_page(obj, cost_form=form), 400
+
+
+@bp.route("/costs", methods=["GET", "POST"])
+@require_menu("inventory")
+@require(Permission.MANAGE_INVENTORY)
+def costs():
+    """Set the acquisition costs of several cars at once, all or nothing.
+
+    GET with ``vehicle_ids`` (the cars ticked on the stock list) fills the box with their stock
+    numbers and current costs. POST takes the pasted lines or a CSV file of ``stock number or VIN,
+    cost``; any bad line (unknown car, not an amount, 0, a car twice) saves nothing and is listed.
+    """
+    if request.method == "GET" and _fragment_wanted():
+        # The stock list's "enter costs of ticked cars" button goes through htmx: load the page itself.
+        return "", 204, {"HX-Redirect": request.full_path}
+    form = CostListForm()
+    errors: list[stock_costs.CostError] = []
+    if request.method == "GET":
+        ids = [int(v) for v in request.args.getlist("vehicle_ids") if v.isdigit()]
+        if ids:
+            ticked = db.session.scalars(
+                select(StockVehicle).where(StockVehicle.id.in_(ids)).order_by(StockVehicle.stock_number, StockVehicle.vin)
+            ).all()
+            form.lines.data = stock_costs.cost_list_text(ticked)
+    elif form.validate_on_submit():
+        text, errors = _cost_list_text(form)
+        lines: list[stock_costs.CostLine] = []
+        if not errors:
+            lines, errors = stock_costs.parse_cost_list(text, g.dealer)
+        if not errors and not lines:
+            errors = [stock_costs.CostError(_l("Enter at least one line: stock number or VIN, then the cost."))]
+        if not errors:
+            try:
+                changed = stock_costs.apply_cost_list(db.session, g.dealer, lines)
+            except stock_costs.CostListError as exc:
+                db.session.rollback()
+                errors = exc.errors
+            else:
+                db.session.commit()
+                flash(ngettext("Cost saved for %(num)d vehicle.", "Costs saved for %(num)d vehicles.", changed), "success")
+                return _go("inventory.costs")
+    unknown = db.session.scalar(
+        select(func.count()).select_from(StockVehicle).where(StockVehicle.acquisition_cost.is_(None))
+    )
+    status = 400 if request.method == "POST" else 200
+    return render_template("inventory/costs.html", form=form, errors=errors, unknown=unknown), status
+
+
+def _cost_list_text(form: CostListForm) -> tuple[str, list[stock_costs.CostError]]:
+    """Return the list to read: the uploaded CSV (UTF-8) when one is chosen, else the pasted lines."""
+    upload = form.file.data
+    if upload is None or not getattr(upload, "filename", ""):
+        return form.lines.data or "", []
+    data = upload.read(2_000_001)
+    if len(data) > 2_000_000:
+        return "", [stock_costs.CostError(_l("The file is larger than 2 MB."))]
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        return "", [stock_costs.CostError(_l("Save the file as CSV in UTF-8 and try again."))]
 
 
 @bp.route("/vehicles/<int:vehicle_id>/status", methods=["POST"])
@@ -171,7 +265,7 @@ def vehicle_status(vehicle_id: int):
     obj = db.get_or_404(StockVehicle, vehicle_id)
     form = StatusForm()
     if not form.validate():
-        return render_template("inventory/vehicle.html", vehicle=obj, form=form, today=utcnow().date()), 400
+        return _vehicle_page(obj, form=form), 400
     if change_status(db.session, obj, VehicleStatus(form.status.data)):
         db.session.commit()
         flash(_("Status changed to %(status)s.", status=STATUS_LABELS[obj.status]), "success")

@@ -10,6 +10,7 @@ from flask_login import current_user
 from app.access import require_menu
 from app.blueprints.offers import bp
 from app.blueprints.offers.forms import ActionForm, DecisionForm, OfferFilterForm
+from app.domain.approval import UnknownCostRule
 from app.domain.offer_states import OfferState
 from app.domain.roles import Permission, Role, has_permission
 from app.extensions import db, htmx
@@ -33,6 +34,20 @@ STATE_LABELS = {
     "expired": _l("Expired"),
     "withdrawn": _l("Withdrawn"),
 }
+
+#: What the dealer's unknown-cost rule did on a stock car without a cost (``UnknownCostRule`` value → note).
+COST_RULE_NOTES = {
+    UnknownCostRule.REQUIRE_APPROVAL.value: _l(
+        "Cost unknown: approval required, because the gross floor cannot be checked (dealer setting)."),
+    UnknownCostRule.AUTHORITY_ONLY.value: _l(
+        "Cost unknown: the gross floor was not checked; only the discount authority and the dealer's discount "
+        "limits were (dealer setting)."),
+}
+
+
+@bp.context_processor
+def _offer_labels():
+    return {"cost_rule_notes": COST_RULE_NOTES}
 
 
 def _load(offer_id: int) -> Offer:
