@@ -14,7 +14,8 @@ request — the user; the dealer with its brand and the user's membership — in
    latest published catalog release id, the chosen stock car, and the fee and tax rows — outer
    joins from the dealer row (fees × taxes rows, a handful);
 2. the brand's promotions with their dealers and coupons (one joined query);
-3. the ticked preset discounts (only when some are ticked);
+3. the ticked preset discounts (only when some are ticked; a stock car is then matched to the
+   published catalog through the cached release below, to check the presets' model and trim codes);
 4. the chosen partner banks (only when a scenario names one).
 
 A published ``CatalogRelease`` never changes, so its parsed snapshot and ``OptionCatalog`` are
@@ -48,6 +49,7 @@ from app.domain.finance import (
 from app.domain.money import quantum
 from app.domain.offer_states import valid_until_for
 from app.domain.option_rules import Configuration, Conflict, OptionCatalog, validate_configuration
+from app.domain.preset_discounts import CATALOG_CONDITION, CatalogIndex
 from app.domain.pricing import (
     AccessoryChoice,
     CashPayment,
@@ -242,6 +244,7 @@ class CatalogData:
     models: dict[str, dict]
     trims: dict[str, tuple[dict, dict]]
     accessories: dict[str, dict]
+    preset_index: CatalogIndex
 
     def trims_of(self, model_code: str) -> list[dict]:
         """Return the trims of model ``model_code`` (empty for an unknown model)."""
@@ -286,6 +289,7 @@ def catalog_data(session: Session, brand_id: int, release_id: int) -> CatalogDat
         models={m["code"]: m for m in snapshot["models"]},
         trims={t["code"]: (m, t) for m in snapshot["models"] for t in m["trims"]},
         accessories={a["part_number"]: a for a in snapshot["accessories"]},
+        preset_index=CatalogIndex.from_models(snapshot["models"]),
     )
     with _CATALOG_LOCK:
         _CATALOG_CACHE[key] = data
@@ -511,8 +515,26 @@ def _stock_vehicle(build: Build, row: StockRow | None, currency: str, *, held_ok
     )
 
 
-def _presets(build: Build, session: Session, dealer: Dealer, data: BuilderInput, model_code: str,
-             trim_code: str, today) -> list[DealerDiscount]:
+def _preset_target(session: Session, dealer: Dealer, data: BuilderInput, context: DealerContext,
+                   catalog: CatalogData | None) -> tuple[str | None, str | None, str]:
+    """Return the ``(catalog model code, trim code, stock condition)`` a preset is checked against.
+
+    A catalog car is its own codes and ``new``; a stock car is matched to the published catalog by
+    its model and trim text (``domain.preset_discounts``), so a preset for NE1 fits a stock "Ioniq 5".
+    """
+    if data.source != "stock":
+        return data.model_code, data.trim_code, CATALOG_CONDITION
+    row = context.stock
+    if row is None:
+        return None, None, ""
+    if catalog is None and context.release_id:
+        catalog = catalog_data(session, dealer.brand_id, context.release_id)
+    model_code, trim_code = catalog.preset_index.match_stock(row.model, row.trim) if catalog else (None, None)
+    return model_code, trim_code, row.condition.value
+
+
+def _presets(build: Build, session: Session, dealer: Dealer, data: BuilderInput,
+             target: tuple[str | None, str | None, str], today) -> list[DealerDiscount]:
     if not data.preset_ids:
         return []
     rows = {p.id: p for p in session.scalars(select(PresetDiscount).where(PresetDiscount.id.in_(data.preset_ids)))}
@@ -525,7 +547,7 @@ def _presets(build: Build, session: Session, dealer: Dealer, data: BuilderInput,
         if (row.valid_from and today < row.valid_from) or (row.valid_until and today > row.valid_until):
             build.notes.append(_("%(name)s is not valid today.", name=row.name))
             continue
-        if (row.model_codes and model_code not in row.model_codes) or (row.trim_codes and trim_code not in row.trim_codes):
+        if not dealer_settings.scope_of(row).applies(*target):
             build.notes.append(_("%(name)s does not apply to this vehicle.", name=row.name))
             continue
         value = row.value.quantize(quantum(dealer.currency)) if row.kind == "amount" else row.value
@@ -619,14 +641,12 @@ def build(
     if data.source == "stock":
         vehicle = _stock_vehicle(result, context.stock, currency, held_ok=vehicle_held)
         result.stock = context.stock
-        model_code = vehicle.model_code if vehicle else ""
-        trim_code = vehicle.trim_code if vehicle else ""
     else:
         result.catalog = catalog_data(session, dealer.brand_id, context.release_id) if context.release_id else None
         vehicle = _catalog_vehicle(result, data, result.catalog, locale)
-        model_code, trim_code = data.model_code, data.trim_code
 
-    presets = _presets(result, session, dealer, data, model_code, trim_code, today)
+    target = _preset_target(session, dealer, data, context, result.catalog) if data.preset_ids else (None, None, "")
+    presets = _presets(result, session, dealer, data, target, today)
     manual = None
     if data.manual_value:
         if data.manual_kind == "percent" and data.manual_value > 100:
