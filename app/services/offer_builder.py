@@ -746,11 +746,14 @@ def find_by_key(session: Session, idempotency_key: str) -> Offer | None:
 
 
 def resolve_customer(session: Session, dealer: Dealer, *, customer_id: int | None, name: str, email: str, phone: str,
-                     actor: User) -> Customer:
-    """Return the chosen customer, or create one quickly from name + e-mail/phone.
+                     actor: User, privacy_accepted: bool = False, marketing_consent: bool = False,
+                     privacy_notice_version: str = "") -> Customer:
+    """Return the chosen customer, or create one quickly from name + e-mail/phone with consent.
 
-    Raises ``BuilderInvalid`` for no choice, a customer not of this dealer (or withdrawn/merged),
-    and ``customers.CustomerError`` messages on the quick-create fields.
+    A quick-created customer is assigned to ``actor`` and must accept the privacy notice
+    ``privacy_notice_version`` (``customers.quick_create``). Raises ``BuilderInvalid`` for no choice,
+    a customer not of this dealer (or withdrawn/merged), and ``customers.CustomerError`` messages on
+    the quick-create fields (``new_customer_name``/``_email``/``_phone``/``_privacy``).
     """
     if customer_id:
         customer = session.get(Customer, customer_id)
@@ -760,11 +763,12 @@ def resolve_customer(session: Session, dealer: Dealer, *, customer_id: int | Non
     if not name.strip():
         raise BuilderInvalid({"customer_id": [_("Choose a customer, or type a new customer's name.")]})
     try:
-        return customer_service.create_customer(
-            session, dealer, customer_service.CustomerInput(full_name=name, email=email, phone=phone), actor=actor)
+        return customer_service.quick_create(
+            session, dealer, name=name, email=email, phone=phone, privacy_accepted=privacy_accepted,
+            privacy_notice_version=privacy_notice_version, marketing_consent=marketing_consent, actor=actor)
     except customer_service.CustomerError as exc:
-        field_name = {"full_name": "new_customer_name", "email": "new_customer_email",
-                      "phone": "new_customer_phone"}.get(exc.field or "", "new_customer_name")
+        field_name = {"full_name": "new_customer_name", "email": "new_customer_email", "phone": "new_customer_phone",
+                      "privacy_accepted": "new_customer_privacy"}.get(exc.field or "", "new_customer_name")
         raise BuilderInvalid({field_name: [str(exc)]}) from exc
 
 

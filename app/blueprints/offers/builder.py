@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal
 
-from flask import abort, g, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -216,7 +216,9 @@ def _save(offer: Offer | None):
         if offer is None:
             customer = builder.resolve_customer(
                 db.session, g.dealer, customer_id=form.customer_id.data, name=form.new_customer_name.data or "",
-                email=form.new_customer_email.data or "", phone=form.new_customer_phone.data or "", actor=current_user)
+                email=form.new_customer_email.data or "", phone=form.new_customer_phone.data or "", actor=current_user,
+                privacy_accepted=form.new_customer_privacy.data, marketing_consent=form.new_customer_marketing.data,
+                privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"])
         saved = builder.save(db.session, dealer=g.dealer, user=current_user, result=result, customer=customer, offer=offer,
                              base_revision_no=form.base_revision_no.data, idempotency_key=form.idempotency_key.data,
                              now=utcnow())
