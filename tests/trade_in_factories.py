@@ -44,12 +44,13 @@ def tax_table(dealer: Dealer) -> None:
 
 
 def builder_offer(dealer: Dealer, customer: Customer, consultant: User, *, discount: str | None = None,
-                  vin: str = "KMHJ381ABNU123456", stock_number: str = "S1", now: datetime = NOW) -> Offer:
-    """Create a draft offer through the builder on a new 35,000,000 KRW stock Tucson (optional manual discount)."""
+                  vin: str = "KMHJ381ABNU123456", stock_number: str = "S1", now: datetime = NOW,
+                  trade_in: offer_builder.TradeInInput | None = None) -> Offer:
+    """Create a draft offer through the builder on a new 35,000,000 KRW stock Tucson (optional discount, trade-in)."""
     car = deal_factories.stock_vehicle(dealer, vin=vin, stock_number=stock_number)
     data = offer_builder.BuilderInput(
         source="stock", stock_id=car.id, manual_value=D(discount) if discount else None,
-        manual_reason="Loyal customer" if discount else "",
+        manual_reason="Loyal customer" if discount else "", trade_in=trade_in,
     )
     membership = db.session.scalar(select(Membership).where(Membership.user_id == consultant.id,
                                                             Membership.dealer_id == dealer.id))
@@ -71,10 +72,10 @@ def accept(offer: Offer, customer: Customer, consultant: User, *, approver: User
 
 
 def builder_deal(dealer: Dealer, customer: Customer, consultant: User, *, discount: str | None = None,
-                 approver: User | None = None) -> Deal:
+                 approver: User | None = None, trade_in: offer_builder.TradeInInput | None = None) -> Deal:
     """Return the deal of an accepted builder offer (the dealer's tax table set by ``tax_table``)."""
     tax_table(dealer)
-    offer = builder_offer(dealer, customer, consultant, discount=discount)
+    offer = builder_offer(dealer, customer, consultant, discount=discount, trade_in=trade_in)
     accept(offer, customer, consultant, approver=approver)
     return deal_service.open_from_offer(db.session, offer, dealer, now=NOW)
 
