@@ -69,6 +69,9 @@ class Config:
     PAYMENT_TEST_PROVIDER_ENABLED = _bool("PAYMENT_TEST_PROVIDER_ENABLED", True)
     PAYMENT_TEST_WEBHOOK_SECRET = os.environ.get("PAYMENT_TEST_WEBHOOK_SECRET", "")
     PAYMENT_TEST_AUTODELIVER = _bool("PAYMENT_TEST_AUTODELIVER", True)
+    # The privacy notice customers accept when staff create them on the spot (the offer builder's quick form);
+    # stored on the customer with the time and who recorded it. Change it when the notice's text changes.
+    PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-01")
     CONSULTANT_INVITATION_MAX_AGE = int(os.environ.get("CONSULTANT_INVITATION_MAX_AGE", str(7 * 86400)))  # seconds
 
 

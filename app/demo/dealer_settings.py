@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from app.domain.money import quantum
 from app.domain.roles import BusinessModel, Role
 from app.models.accounts import Membership
+from app.models.base import utcnow
 from app.models.dealer_settings import DealerDisplayModel, PurchasingConditions
 from app.services import consultants, vehicle_display
 from app.services import dealer_settings as svc
@@ -69,9 +70,12 @@ TEXTS = {
                    "en": "Deposits are refunded within 5 business days of the cancellation."},
         "methods": ["card", "bank_transfer", "virtual_account", "financing"],
         "approval": (D(1000000), D(5), D(-500000)),
-        "presets": [("재구매 고객 할인", "amount", D(500000), [], True), ("아이오닉 5 시승 고객 할인", "amount", D(300000), ["IONIQ5"], False),
-                    ("임직원 가족 할인", "percent", D(3), [], False)],
-        "deposit": D(1000000), "deposits": [("IONIQ5", D(1000000)), ("PALISADE", D(2000000))],
+        # Catalog codes, not names: the IONIQ 5 is NE1 in the published catalog (app/demo/catalog.py).
+        "presets": [("재구매 고객 할인", "amount", D(500000), [], True, []),
+                    # Stackable: the Seoul showroom special (a brand promotion) would otherwise always win.
+                    ("아이오닉 5 시승 고객 할인", "amount", D(300000), ["NE1"], True, []),
+                    ("임직원 가족 할인", "percent", D(3), [], False, [])],
+        "deposit": D(1000000), "deposits": [("NE1", D(1000000)), ("PALISADE", D(2000000))],
         "provider": "Toss Payments",
         "closures": [(date(2026, 9, 24), date(2026, 9, 27), "추석 연휴"), (date(2026, 12, 25), None, "성탄절")],
         "languages": ["ko", "en"],
@@ -83,7 +87,8 @@ TEXTS = {
         "refund": {"th": "คืนเงินมัดจำภายใน 7 วันทำการ", "en": "Deposits are refunded within 7 business days."},
         "methods": ["card", "bank_transfer", "promptpay", "financing"],
         "approval": (D("30000.00"), D(4), D("-10000.00")),
-        "presets": [("ส่วนลดลูกค้าเก่า", "amount", D("10000.00"), [], True), ("ส่วนลด Creta", "percent", D(2), ["CRETA"], False)],
+        "presets": [("ส่วนลดลูกค้าเก่า", "amount", D("10000.00"), [], True, []),
+                    ("ส่วนลด Creta", "percent", D(2), ["SU2"], False, [])],
         "deposit": D("20000.00"), "deposits": [("STARIA", D("50000.00"))],
         "provider": "Omise",
         "closures": [(date(2026, 4, 13), date(2026, 4, 15), "สงกรานต์")],
@@ -96,7 +101,9 @@ TEXTS = {
         "refund": {"en": "Refundable deposits are returned to the original payment method within 10 business days."},
         "methods": ["card", "bank_transfer", "financing"],
         "approval": (D("1500.00"), D(5), D("250.00")),
-        "presets": [("Loyalty rebate", "amount", D("500.00"), [], True), ("Winter tire package credit", "amount", D("750.00"), ["TUCSON", "KONA"], False)],
+        # The Canadian brand publishes no catalog (Toronto sells used imports): a stock-condition preset.
+        "presets": [("Loyalty rebate", "amount", D("500.00"), [], True, []),
+                    ("Winter tire package credit", "amount", D("750.00"), [], False, ["used", "cpo"])],
         "deposit": D("1000.00"), "deposits": [("IONIQ6", D("1500.00"))],
         "provider": "Moneris",
         "closures": [(date(2026, 12, 25), date(2026, 12, 26), "Christmas and Boxing Day"), (date(2026, 7, 1), None, "Canada Day")],
@@ -129,8 +136,10 @@ def _seed_dealer(session: Session, dealer) -> None:
     amount, percent, gross = data["approval"]
     svc.save_approval_settings(session, dealer, threshold_amount=amount, threshold_percent=percent, minimum_gross=gross,
                                approver_roles=["dealer_principal", "sales_manager"])
-    for name, kind, value, models, stackable in data["presets"]:
-        svc.save_preset(session, dealer, None, svc.PresetInput(name, kind, value, tuple(models), (), date(2026, 1, 1), date(2026, 12, 31), stackable))
+    year = utcnow().year
+    for name, kind, value, models, stackable, conditions in data["presets"]:
+        svc.save_preset(session, dealer, None, svc.PresetInput(name, kind, value, tuple(models), (), date(year, 1, 1), date(year, 12, 31),
+                                                               stackable, True, tuple(conditions)))
     provider, merchant, secret = data["provider"], *demo_merchant(dealer.slug, current_app.config["SECRET_KEY"])
     svc.save_reservation_settings(
         session, dealer, current_app.config,
@@ -185,11 +194,30 @@ def _seed_display(session: Session, dealer) -> None:
             vehicle_display.set_trim_price(session, dealer, trim.code, price)
 
 
+def _repair_presets(session: Session, dealer) -> None:
+    """Give a demo preset saved by an older seed (free-text "IONIQ5", "CRETA") the seed's catalog codes.
+
+    Only presets of the seed's names whose stored codes the published catalog refuses are touched, so a
+    second run, or a dealer's own edits that are valid, change nothing.
+    """
+    wanted = {row[0]: row for row in TEXTS[dealer.country]["presets"]}
+    index = svc.preset_catalog_index(session)
+    for preset in svc.presets(session, dealer):
+        row = wanted.get(preset.name)
+        if row is None or not svc.scope_of(preset).problems(index, svc.STOCK_CONDITIONS):
+            continue
+        _name, _kind, _value, models, stackable, conditions = row
+        svc.save_preset(session, dealer, preset, svc.PresetInput(
+            preset.name, preset.kind, preset.value, tuple(models), (), preset.valid_from, preset.valid_until, stackable,
+            preset.active, tuple(conditions)))
+
+
 def seed(session: Session, brands: dict, dealers: dict) -> None:
     """Fill settings for every demo dealer that has none yet, and its vehicle display (idempotent)."""
     for dealer in dealers.values():
         with scoped(dealer_id=dealer.id, brand_id=dealer.brand_id):
             if session.scalar(select(PurchasingConditions).where(PurchasingConditions.dealer_id == dealer.id)) is None:
                 _seed_dealer(session, dealer)
+            _repair_presets(session, dealer)
             _seed_display(session, dealer)
     session.flush()

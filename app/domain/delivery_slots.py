@@ -404,6 +404,28 @@ class HomeDeliveryQuote:
     reason: str | None
 
 
+def quote_for_distance(settings: DeliverySettings, km: Decimal) -> HomeDeliveryQuote:
+    """Quote home delivery for an address ``km`` away (Decimal ≥ 0, rounded half-up to 0.01 km here).
+
+    For a distance the dealer confirms by hand when no location was shared (a typed address): the
+    same radius rule and flat fee as ``home_delivery_eligibility``. Raises ``DeliverySettingsError``
+    (field ``distance_km``) for a negative or non-numeric distance.
+    """
+    value = _decimal(km, "Distance", "distance_km")
+    if value < ZERO:
+        raise DeliverySettingsError(f"Distance must not be negative (got {value} km)", "distance_km")
+    value = value.quantize(DISTANCE_QUANTUM, rounding=ROUND_HALF_UP)
+    terms = settings.home_delivery
+    if terms is None:
+        return HomeDeliveryQuote(False, None, None, None, None, "Home delivery is not offered")
+    if value > terms.radius_km:
+        return HomeDeliveryQuote(
+            False, value, terms.radius_km, None, None,
+            f"Address is {value} km away, beyond the {terms.radius_km} km delivery radius",
+        )
+    return HomeDeliveryQuote(True, value, terms.radius_km, terms.fee, terms.currency, None)
+
+
 def home_delivery_eligibility(settings: DeliverySettings, destination: GeoPoint) -> HomeDeliveryQuote:
     """Check whether ``destination`` is within the dealer's home-delivery radius, and quote the fee.
 
@@ -416,14 +438,4 @@ def home_delivery_eligibility(settings: DeliverySettings, destination: GeoPoint)
     terms = settings.home_delivery
     if terms is None:
         return HomeDeliveryQuote(False, None, None, None, None, "Home delivery is not offered")
-    km = distance_km(terms.origin, destination)
-    if km > terms.radius_km:
-        return HomeDeliveryQuote(
-            False,
-            km,
-            terms.radius_km,
-            None,
-            None,
-            f"Address is {km} km away, beyond the {terms.radius_km} km delivery radius",
-        )
-    return HomeDeliveryQuote(True, km, terms.radius_km, terms.fee, terms.currency, None)
+    return quote_for_distance(settings, distance_km(terms.origin, destination))

@@ -16,7 +16,10 @@ class Customer(TenantScoped, TimestampMixin, Base):
     """A person or company buying from one dealership (tenant-owned).
 
     ``email`` is stored lower-cased, ``phone_e164`` in E.164 (``+821012345678``) so search and
-    duplicate detection compare like with like. After membership withdrawal every personal field
+    duplicate detection compare like with like. Consent: the privacy notice ``privacy_notice_version``
+    accepted at ``privacy_accepted_at`` (UTC) as recorded by staff member ``privacy_recorded_by``;
+    marketing consent given at ``marketing_consent_at``, recorded by ``marketing_consent_recorded_by``
+    (None: recorded by no signed-in user, e.g. an import). After membership withdrawal every personal field
     is overwritten (``withdrawn_at`` set); offers and contracts keep their amounts.
     """
 
@@ -43,11 +46,15 @@ class Customer(TenantScoped, TimestampMixin, Base):
     marketing_consent_at: Mapped[datetime | None]
     privacy_notice_version: Mapped[str] = mapped_column(String(20), default="")
     privacy_accepted_at: Mapped[datetime | None]
+    privacy_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    marketing_consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     notes: Mapped[str] = mapped_column(Text, default="")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id", ondelete="SET NULL"))
     withdrawn_at: Mapped[datetime | None]
 
     assigned_consultant: Mapped[User | None] = relationship(foreign_keys=[assigned_consultant_id])
+    privacy_recorded_by: Mapped[User | None] = relationship(foreign_keys=[privacy_recorded_by_id])
+    marketing_consent_recorded_by: Mapped[User | None] = relationship(foreign_keys=[marketing_consent_recorded_by_id])
     events: Mapped[list[CustomerEvent]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="CustomerEvent.occurred_at.desc()"
     )

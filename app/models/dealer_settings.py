@@ -90,8 +90,10 @@ class PresetDiscount(TenantScoped, TimestampMixin, Base):
     """A named additional discount consultants pick in offers.
 
     ``kind`` is ``amount`` (``value`` in dealer currency) or ``percent`` (``value`` in percent of the
-    price). ``model_codes`` / ``trim_codes`` list the catalog codes it fits (both empty = every
-    vehicle); codes rather than ids, so the settings survive catalog re-imports. ``valid_from`` /
+    price). ``model_codes`` / ``trim_codes`` list the published catalog codes it fits (both empty =
+    every vehicle); codes rather than ids, so the settings survive catalog re-imports. ``conditions``
+    lists the stock conditions it is for (``app.imports.values.VehicleCondition`` values; empty = any;
+    a factory order is ``new``). Scope rules: ``app.domain.preset_discounts``. ``valid_from`` /
     ``valid_until`` are inclusive local dates (None = open). ``stackable``: combines with brand promotions.
     """
 
@@ -104,6 +106,7 @@ class PresetDiscount(TenantScoped, TimestampMixin, Base):
     value: Mapped[Decimal]
     model_codes: Mapped[list] = mapped_column(JSON, default=list)
     trim_codes: Mapped[list] = mapped_column(JSON, default=list)
+    conditions: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     valid_from: Mapped[date | None]
     valid_until: Mapped[date | None]
     stackable: Mapped[bool] = mapped_column(default=False)

@@ -29,7 +29,9 @@ class DeliveryBooking(TenantScoped, TimestampMixin, Base):
     Slot: local ``slot_date``, ``slot_start``–``slot_end`` (dealer's wall clock) and ``starts_at``
     (the same moment, UTC). ``method`` is ``showroom_pickup`` or ``home_delivery``; for home
     delivery ``address`` (as typed), ``latitude``/``longitude`` (decimal degrees) the radius check
-    used, ``distance_km`` (straight line, 0.01 km) and ``fee`` (deal currency). ``channel`` says who
+    used, ``distance_km`` (straight line, 0.01 km) and ``fee`` (deal currency). An address typed without
+    a shared location has no distance yet: the booking waits with ``distance_to_confirm`` until staff
+    enter the km (``distance_confirmed_by``, ``distance_confirmed_at``) and the fee follows. ``channel`` says who
     booked: ``online`` (the customer) or ``staff`` (``booked_by``). Handover: ``odometer`` (vehicle
     unit), ``signed_name`` (typed by the customer), ``signed_at``, ``signed_ip``, ``handed_over_by``.
     At most one booking per deal is ``booked`` at a time (partial unique index).
@@ -58,6 +60,8 @@ class DeliveryBooking(TenantScoped, TimestampMixin, Base):
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     distance_km: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     fee: Mapped[Decimal | None]
+    distance_confirmed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    distance_confirmed_at: Mapped[datetime | None]
     status: Mapped[BookingStatus] = mapped_column(
         Enum(BookingStatus, native_enum=False, length=12, validate_strings=True, values_callable=enum_values),
         default=BookingStatus.BOOKED,
@@ -75,6 +79,12 @@ class DeliveryBooking(TenantScoped, TimestampMixin, Base):
     deal: Mapped[Deal] = relationship()
     booked_by: Mapped[User | None] = relationship(foreign_keys=[booked_by_user_id])
     handed_over_by: Mapped[User | None] = relationship(foreign_keys=[handed_over_by_user_id])
+    distance_confirmed_by: Mapped[User | None] = relationship(foreign_keys=[distance_confirmed_by_user_id])
+
+    @property
+    def distance_to_confirm(self) -> bool:
+        """True for a home delivery whose distance (hence fee) staff have not confirmed yet (no location shared)."""
+        return self.method == "home_delivery" and self.distance_km is None
 
 
 class DeliverySlotCounter(TenantScoped, Base):

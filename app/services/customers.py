@@ -160,16 +160,21 @@ def add_event(session: Session, customer: Customer, kind: str, summary: str = ""
     return event
 
 
-def _stamp_consents(customer: Customer, data: CustomerInput, values: dict, now: datetime, *, was_consenting: bool, old_version: str) -> None:
-    """Time-stamp a newly given marketing consent and a newly accepted privacy notice version."""
+def _stamp_consents(customer: Customer, data: CustomerInput, values: dict, now: datetime, *, was_consenting: bool, old_version: str,
+                    actor: User | None) -> None:
+    """Time-stamp a newly given marketing consent and a newly accepted privacy notice version, and who recorded each."""
     if values["marketing_consent"] and not was_consenting:
         customer.marketing_consent_at = now
+        customer.marketing_consent_recorded_by_id = actor.id if actor else None
     elif not values["marketing_consent"]:
         customer.marketing_consent_at = None
+        customer.marketing_consent_recorded_by_id = None
     if not data.privacy_accepted:
         customer.privacy_accepted_at = None
+        customer.privacy_recorded_by_id = None
     elif values["privacy_notice_version"] and (customer.privacy_accepted_at is None or old_version != values["privacy_notice_version"]):
         customer.privacy_accepted_at = now
+        customer.privacy_recorded_by_id = actor.id if actor else None
 
 
 def create_customer(
@@ -193,11 +198,50 @@ def create_customer(
                 _l("A customer with this phone number already exists: %(name)s.", name=dupes[0].full_name), "phone"
             )
     customer = Customer(dealer_id=dealer.id, country=dealer.country, **values)
-    _stamp_consents(customer, data, values, utcnow(), was_consenting=False, old_version="")
+    _stamp_consents(customer, data, values, utcnow(), was_consenting=False, old_version="", actor=actor)
     session.add(customer)
     session.flush()
     add_event(session, customer, "created", values["full_name"], actor=actor)
     audit.record(session, "customer.create", customer, after={k: values[k] for k in EDITABLE})
+    session.flush()
+    return customer
+
+
+def quick_create(
+    session: Session,
+    dealer: Dealer,
+    *,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    privacy_accepted: bool,
+    privacy_notice_version: str,
+    marketing_consent: bool = False,
+    actor: User,
+) -> Customer:
+    """Create a customer on the spot (the offer builder's quick form), with the consultant and consent recorded.
+
+    Issue 11, item 15: a customer created in the builder had no consultant and no recorded privacy
+    consent. The creating staff member ``actor`` becomes the assigned consultant (when they are staff
+    of ``dealer``); the privacy notice ``privacy_notice_version`` must be accepted (``privacy_accepted``)
+    and is stamped with the time and ``actor``, as is an optional ``marketing_consent``; a ``consent``
+    timeline event says what was recorded. Raises ``CustomerError`` (field ``privacy_accepted``) when the
+    notice is not accepted or no version is configured, else as ``create_customer``; nothing is saved then.
+    """
+    version = (privacy_notice_version or "").strip()
+    if not privacy_accepted:
+        raise CustomerError(_l("The customer must accept the privacy notice before we keep their details."), "privacy_accepted")
+    if not version:
+        raise CustomerError(_l("No privacy notice version is configured; ask the dealer principal."), "privacy_accepted")
+    staff = {u.id for u in consultants(session, dealer)}
+    customer = create_customer(
+        session, dealer,
+        CustomerInput(full_name=name, email=email, phone=phone, assigned_consultant_id=actor.id if actor.id in staff else None,
+                      marketing_consent=marketing_consent, privacy_notice_version=version, privacy_accepted=True),
+        actor=actor,
+    )
+    add_event(session, customer, "consent",
+              f"privacy notice {version} accepted; marketing {'yes' if marketing_consent else 'no'}", actor=actor)
     session.flush()
     return customer
 
@@ -211,7 +255,8 @@ def update_customer(session: Session, dealer: Dealer, customer: Customer, data: 
     values = normalise_input(session, dealer, data)
     before, after = audit.changes(customer, EDITABLE, values)
     _stamp_consents(
-        customer, data, values, utcnow(), was_consenting=customer.marketing_consent, old_version=customer.privacy_notice_version
+        customer, data, values, utcnow(), was_consenting=customer.marketing_consent, old_version=customer.privacy_notice_version,
+        actor=actor,
     )
     for key, value in values.items():
         setattr(customer, key, value)

@@ -29,8 +29,11 @@ from app.domain.delivery_slots import (
     SlotTemplate,
 )
 from app.domain.money import quantum
+from app.domain.preset_discounts import CatalogIndex, PresetScope, ScopeProblems
 from app.domain.taxes import FeeRule, FeeTaxError, FeeTaxTable, TaxRule
+from app.imports.values import VehicleCondition
 from app.models.accounts import Dealer
+from app.models.catalog import localized
 from app.models.dealer_settings import (
     ApprovalSettings,
     DeliveryClosure,
@@ -43,12 +46,16 @@ from app.models.dealer_settings import (
     ReservationSettings,
     TaxSetting,
 )
+from app.models.inventory import ONLINE_STATUSES, StockVehicle
 from app.services import audit, field_crypto
+from app.services.catalog import published_catalog
 
 #: Payment methods a dealer can accept (stored values; labels are translated in the forms).
 PAYMENT_METHODS = ("card", "bank_transfer", "virtual_account", "cash", "financing", "promptpay")
 #: Preset discount kinds.
 DISCOUNT_KINDS = ("amount", "percent")
+#: Stock conditions a preset discount can be limited to (``VehicleCondition`` values, display order).
+STOCK_CONDITIONS = tuple(c.value for c in VehicleCondition)
 
 
 class SettingsError(ValueError):
@@ -234,7 +241,7 @@ def replace_fee_tax_table(session: Session, dealer: Dealer, fees: Sequence[FeeIn
 
 @dataclass(frozen=True, slots=True)
 class PresetInput:
-    """A preset discount as entered; codes are catalog model/trim codes (strings)."""
+    """A preset discount as entered; codes are published catalog model/trim codes, ``conditions`` stock conditions."""
 
     name: str
     kind: str
@@ -245,6 +252,7 @@ class PresetInput:
     valid_until: date | None = None
     stackable: bool = False
     active: bool = True
+    conditions: tuple[str, ...] = ()
 
 
 def presets(session: Session, dealer: Dealer) -> list[PresetDiscount]:
@@ -253,20 +261,79 @@ def presets(session: Session, dealer: Dealer) -> list[PresetDiscount]:
     return list(session.scalars(query.order_by(PresetDiscount.active.desc(), PresetDiscount.name)))
 
 
-def _codes(values: Sequence[str]) -> list[str]:
+def _published_models(session: Session) -> list[dict]:
+    release = published_catalog(session)
+    return list(release.snapshot.get("models", [])) if release is not None else []
+
+
+def preset_catalog_index(session: Session) -> CatalogIndex:
+    """Return the brand's published models and trims (``domain.preset_discounts.CatalogIndex``); empty when none."""
+    return CatalogIndex.from_models(_published_models(session))
+
+
+@dataclass(frozen=True, slots=True)
+class TrimChoice:
+    """A published trim as a preset form offers it: ``code`` and its name in the reader's language."""
+
+    code: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    """A published model as a preset form offers it: ``code``, name in the reader's language, its trims."""
+
+    code: str
+    label: str
+    trims: tuple[TrimChoice, ...]
+
+
+def preset_choices(session: Session, locale: str | None) -> list[ModelChoice]:
+    """Return the published models with their trims, in catalog order, named in ``locale`` (for the preset form)."""
+    return [
+        ModelChoice(m["code"], localized(m.get("name_i18n"), locale, m["name"]),
+                    tuple(TrimChoice(t["code"], localized(t.get("name_i18n"), locale, t["name"])) for t in m.get("trims", [])))
+        for m in _published_models(session)
+    ]
+
+
+def _codes(values: Sequence[str], known: Sequence[str] = ()) -> list[str]:
+    """Return the trimmed, de-duplicated codes; a code the catalog has in another case takes the catalog's spelling."""
+    spelling = {code.casefold(): code for code in known}
     seen: list[str] = []
     for value in values:
-        code = value.strip().upper()
+        code = value.strip()
+        code = spelling.get(code.casefold(), code.upper())
         if code and code not in seen:
             seen.append(code)
     return seen
+
+
+def scope_of(preset: PresetDiscount) -> PresetScope:
+    """Return the stored preset's ``domain.preset_discounts.PresetScope``."""
+    return PresetScope(tuple(preset.model_codes or ()), tuple(preset.trim_codes or ()), tuple(preset.conditions or ()))
+
+
+def _scope_error(problems: ScopeProblems) -> SettingsError:
+    if problems.unknown_models:
+        return SettingsError(_l("Not in the brand's published catalog: %(codes)s. Choose the models from the list.",
+                                codes=", ".join(problems.unknown_models)), "model_codes")
+    if problems.unknown_trims:
+        return SettingsError(_l("Not in the brand's published catalog: %(codes)s. Choose the trims from the list.",
+                                codes=", ".join(problems.unknown_trims)), "trim_codes")
+    if problems.foreign_trims:
+        return SettingsError(_l("Not a trim of the chosen models: %(codes)s.", codes=", ".join(problems.foreign_trims)), "trim_codes")
+    return SettingsError(_l("Unknown stock condition: %(codes)s.", codes=", ".join(problems.unknown_conditions)), "conditions")
 
 
 def save_preset(session: Session, dealer: Dealer, preset: PresetDiscount | None, data: PresetInput) -> PresetDiscount:
     """Create (``preset`` None) or update a preset discount.
 
     Raises ``SettingsError`` for an empty or duplicate name, an unknown kind, a value ≤ 0, a percent
-    over 100, an amount with too many decimals, or a validity that ends before it starts.
+    over 100, an amount with too many decimals, a validity that ends before it starts, a model or
+    trim code the brand's published catalog does not have (field ``model_codes`` / ``trim_codes``),
+    a trim outside the chosen models, or an unknown stock condition (``conditions``) —
+    ``domain.preset_discounts`` rules. Nothing is changed when it raises.
     """
     name = data.name.strip()
     if not name:
@@ -284,12 +351,23 @@ def save_preset(session: Session, dealer: Dealer, preset: PresetDiscount | None,
         _check_money(data.value, dealer, "value")
     if data.valid_from and data.valid_until and data.valid_until < data.valid_from:
         raise SettingsError(_l("The end date is before the start date."), "valid_until")
+    index = preset_catalog_index(session)
+    conditions = [v.strip().lower() for v in data.conditions if v.strip()]
+    scope = PresetScope(
+        tuple(_codes(data.model_codes, list(index.models))), tuple(_codes(data.trim_codes, list(index.trims))),
+        # Known conditions in display order, then any unknown ones (refused just below).
+        tuple(c for c in STOCK_CONDITIONS if c in conditions) + tuple(dict.fromkeys(c for c in conditions if c not in STOCK_CONDITIONS)),
+    )
+    problems = scope.problems(index, STOCK_CONDITIONS)
+    if problems:
+        raise _scope_error(problems)
     values = {
         "name": name,
         "kind": data.kind,
         "value": data.value,
-        "model_codes": _codes(data.model_codes),
-        "trim_codes": _codes(data.trim_codes),
+        "model_codes": list(scope.model_codes),
+        "trim_codes": list(scope.trim_codes),
+        "conditions": list(scope.conditions),
         "valid_from": data.valid_from,
         "valid_until": data.valid_until,
         "stackable": data.stackable,
@@ -308,6 +386,57 @@ def save_preset(session: Session, dealer: Dealer, preset: PresetDiscount | None,
         if after:
             audit.record(session, "settings.preset_discount.update", preset, before=before, after=after)
     return preset
+
+
+@dataclass(frozen=True, slots=True)
+class PresetReach:
+    """Where one preset applies today, for the preset page.
+
+    ``models`` / ``trims``: the names (reader's language) of the catalog models and trims it is
+    limited to (empty = all); ``conditions``: its stock conditions (values, empty = any);
+    ``stock_count``: how many cars in stock or in transit it matches (``domain.preset_discounts``
+    stock matching); ``problems``: codes the published catalog no longer (or never) had — such a
+    preset never applies to those codes and the page flags it.
+    """
+
+    models: tuple[str, ...]
+    trims: tuple[str, ...]
+    conditions: tuple[str, ...]
+    stock_count: int
+    problems: ScopeProblems
+
+    @property
+    def broken(self) -> bool:
+        """Return True when the preset names a code the catalog does not have."""
+        return bool(self.problems)
+
+
+def preset_reach(session: Session, dealer: Dealer, rows: Sequence[PresetDiscount], locale: str | None) -> dict[int, PresetReach]:
+    """Return ``{preset id: PresetReach}`` for ``rows``: catalog names, stock cars matched now, bad codes.
+
+    Two reads: the published release and the dealer's cars in stock or in transit (model, trim,
+    condition only).
+    """
+    choices = preset_choices(session, locale)
+    index = preset_catalog_index(session)
+    model_labels = {m.code: m.label for m in choices}
+    trim_labels = {t.code: f"{m.label} {t.label}" for m in choices for t in m.trims}
+    cars = session.execute(
+        select(StockVehicle.model, StockVehicle.trim, StockVehicle.condition)
+        .where(StockVehicle.dealer_id == dealer.id, StockVehicle.status.in_(list(ONLINE_STATUSES)))
+    ).all()
+    matched = [(*index.match_stock(model, trim), condition.value) for model, trim, condition in cars]
+    result = {}
+    for row in rows:
+        scope = scope_of(row)
+        result[row.id] = PresetReach(
+            models=tuple(model_labels[c] for c in scope.model_codes if c in model_labels),
+            trims=tuple(trim_labels[c] for c in scope.trim_codes if c in trim_labels),
+            conditions=scope.conditions,
+            stock_count=sum(1 for car in matched if scope.applies(*car)),
+            problems=scope.problems(index, STOCK_CONDITIONS),
+        )
+    return result
 
 
 # --- offer approval --------------------------------------------------------------------------------

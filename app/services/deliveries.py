@@ -47,6 +47,7 @@ from app.domain.delivery_slots import (
     GeoPoint,
     home_delivery_eligibility,
     next_available_slots,
+    quote_for_distance,
 )
 from app.domain.money import ZERO, MoneyError, quantum, to_decimal
 from app.models.accounts import Dealer, User
@@ -189,8 +190,10 @@ def book(
 ) -> DeliveryBooking:
     """Book (or reschedule to) the slot on local ``slot_date`` at ``slot_start``; flushed.
 
-    ``method``: ``showroom_pickup`` or ``home_delivery`` (then ``address`` and ``destination`` are
-    required and must lie within the dealer's radius). ``actor`` is the staff member booking for the
+    ``method``: ``showroom_pickup`` or ``home_delivery`` (then ``address`` is required; with a shared
+    ``destination`` it must lie within the dealer's radius and the fee is quoted now; without one the
+    booking waits with ``distance_to_confirm`` until staff enter the km, ``confirm_distance``, unless a
+    reschedule keeps the address whose distance is already known). ``actor`` is the staff member booking for the
     customer (None: the customer through their link). The deal must be ``contracted`` (→
     ``schedule_delivery``) or ``delivery_scheduled`` (→ ``reschedule``: the old place is freed).
     The customer is e-mailed in their language. Raises ``DeliveryError``/``HandoverError`` (slot not
@@ -204,18 +207,22 @@ def book(
     chosen = check_method(settings, method)
     address = (address or "").strip()
     quote = None
-    if chosen is DeliveryMethod.HOME_DELIVERY:
+    home = chosen is DeliveryMethod.HOME_DELIVERY
+    current = active_booking(session, deal)
+    kept: DeliveryBooking | None = None
+    if home:
         if not address:
             raise DeliveryError("Enter the delivery address.", "address")
-        if destination is None:
-            raise DeliveryError("Share the location of the address so we can check the delivery radius.", "latitude")
-        quote = home_delivery_eligibility(settings, destination)
-        if not quote.eligible:
-            raise DeliveryError(
-                "This address is %(distance)s km away, beyond the %(radius)s km delivery radius.", "address",
-                distance=quote.distance_km, radius=format(quote.radius_km.normalize(), "f"),
-            )
-    current = active_booking(session, deal)
+        if destination is not None:
+            quote = home_delivery_eligibility(settings, destination)
+            if not quote.eligible:
+                raise DeliveryError(
+                    "This address is %(distance)s km away, beyond the %(radius)s km delivery radius.", "address",
+                    distance=quote.distance_km, radius=format(quote.radius_km.normalize(), "f"),
+                )
+        elif (current is not None and current.method == DeliveryMethod.HOME_DELIVERY.value
+              and current.address == address and current.distance_km is not None):
+            kept = current  # same address, its distance already known (shared location or confirmed by staff)
     if current is not None and (current.slot_date, current.slot_start) == (slot_date, slot_start):
         raise DeliveryError("The delivery is already booked in this slot.", "slot")
     if not take_place(session, deal.dealer_id, slot_date, slot_start, slot.capacity):
@@ -226,9 +233,13 @@ def book(
         release_place(session, current.slot_date, current.slot_start)
     booking = DeliveryBooking(
         dealer_id=deal.dealer_id, deal_id=deal.id, slot_date=slot_date, slot_start=slot.start, slot_end=slot.end,
-        starts_at=slot.starts_at.astimezone(UTC), method=chosen.value, address=address if quote else "",
-        latitude=destination.latitude if quote else None, longitude=destination.longitude if quote else None,
-        distance_km=quote.distance_km if quote else None, fee=quote.fee if quote else None,
+        starts_at=slot.starts_at.astimezone(UTC), method=chosen.value, address=address if home else "",
+        latitude=destination.latitude if quote else (kept.latitude if kept else None),
+        longitude=destination.longitude if quote else (kept.longitude if kept else None),
+        distance_km=quote.distance_km if quote else (kept.distance_km if kept else None),
+        fee=quote.fee if quote else (kept.fee if kept else None),
+        distance_confirmed_by_user_id=kept.distance_confirmed_by_user_id if kept else None,
+        distance_confirmed_at=kept.distance_confirmed_at if kept else None,
         channel="staff" if actor else "online", booked_by_user_id=actor.id if actor else None,
     )
     session.add(booking)
@@ -246,6 +257,66 @@ def book(
             {"vehicle": deal.vehicle_label, "slot": _slot_text(booking), "dealer": dealer.name},
         ),
     )
+    return booking
+
+
+def confirm_distance(
+    session: Session,
+    deal: Deal,
+    *,
+    dealer: Dealer,
+    distance_km: Decimal | str | None,
+    actor: User,
+    now: datetime | None = None,
+) -> DeliveryBooking:
+    """Record the km staff measured for a home delivery booked without a shared location; the fee follows.
+
+    Issue 11, item 13: the customer may type an address without sharing GPS; the booking waits in
+    ``distance_to_confirm``. The distance (km, rounded half-up to 0.01) goes through the dealer's
+    radius rule (``domain.delivery_slots.quote_for_distance``); within it the booking takes the
+    flat home-delivery fee, who confirmed it and when; a timeline event and an audit event are
+    written and the customer is e-mailed the fee. A distance already known may be corrected the
+    same way. Raises ``DeliveryError`` (field ``distance_km``) for no live home-delivery booking, a
+    missing, negative or non-numeric distance, or one beyond the radius (rebook as showroom pickup
+    then); nothing changes.
+    """
+    now = now or utcnow()
+    _require_open(deal)
+    booking = active_booking(session, deal)
+    if booking is None or booking.method != DeliveryMethod.HOME_DELIVERY.value:
+        raise DeliveryError("There is no home delivery waiting for its distance.", "distance_km")
+    try:
+        value = to_decimal(distance_km) if distance_km not in (None, "") else None
+    except (TypeError, MoneyError):
+        value = None
+    if value is None or value < ZERO:
+        raise DeliveryError("Enter the distance in km (0 or more).", "distance_km")
+    quote = quote_for_distance(settings_for(session, dealer), value)
+    if not quote.eligible:
+        if quote.radius_km is None:
+            raise DeliveryError("The dealership no longer offers home delivery; rebook as showroom pickup.", "distance_km")
+        raise DeliveryError(
+            "%(distance)s km is beyond the %(radius)s km delivery radius; rebook the delivery as showroom pickup.",
+            "distance_km", distance=quote.distance_km, radius=format(quote.radius_km.normalize(), "f"),
+        )
+    before = {"distance_km": booking.distance_km, "fee": booking.fee}
+    booking.distance_km, booking.fee = quote.distance_km, quote.fee
+    booking.distance_confirmed_by_user_id, booking.distance_confirmed_at = actor.id, now
+    deal_service.record_event(session, deal, "delivery_distance_confirmed", actor=actor,
+                              note=f"{quote.distance_km} km · {quote.fee} {quote.currency}")
+    audit.record(session, "delivery.distance", booking, before=before,
+                 after={"distance_km": booking.distance_km, "fee": booking.fee})
+    notify_customer(
+        session, email=deal.customer.email, locale=_customer_locale(deal),
+        subject=Message("Your home delivery from %(dealer)s is confirmed", {"dealer": dealer.name}),
+        body=Message(
+            "We checked the distance to %(address)s: %(distance)s km. Your %(vehicle)s will be delivered there on %(slot)s; "
+            "the delivery fee is %(fee)s %(currency)s, payable at delivery.",
+            {"address": booking.address, "distance": str(quote.distance_km), "vehicle": deal.vehicle_label,
+             "slot": _slot_text(booking), "fee": str(quote.fee), "currency": quote.currency},
+        ),
+    )
+    session.flush()
     return booking
 
 
@@ -353,6 +424,8 @@ def hand_over(
     booking = active_booking(session, deal)
     if booking is None or deal.state is not DealState.DELIVERY_SCHEDULED:
         raise DeliveryError("Book the delivery slot first.", "odometer")
+    if booking.distance_to_confirm:
+        raise DeliveryError("Confirm the home-delivery distance (and so its fee) before the handover.", "odometer")
     vehicle = deal.stock_vehicle
     reading = check_odometer(odometer, vehicle.odometer if vehicle is not None else None)
     signature = check_signature(signed_name, consent)
@@ -464,5 +537,5 @@ deal_service.CANCEL_HOOKS.append(_on_deal_cancelled)
 
 __all__ = [
     "CHECKLIST", "ChecklistItem", "DeliveryError", "OPEN_STATES", "active_booking", "available_slots", "book",
-    "cancel_booking", "checklist_of", "hand_over", "latest_booking", "record_balance", "schedule", "set_checklist",
+    "cancel_booking", "checklist_of", "confirm_distance", "hand_over", "latest_booking", "record_balance", "schedule", "set_checklist",
 ]

@@ -14,7 +14,8 @@ request — the user; the dealer with its brand and the user's membership — in
    latest published catalog release id, the chosen stock car, and the fee and tax rows — outer
    joins from the dealer row (fees × taxes rows, a handful);
 2. the brand's promotions with their dealers and coupons (one joined query);
-3. the ticked preset discounts (only when some are ticked);
+3. the ticked preset discounts (only when some are ticked; a stock car is then matched to the
+   published catalog through the cached release below, to check the presets' model and trim codes);
 4. the chosen partner banks (only when a scenario names one).
 
 A published ``CatalogRelease`` never changes, so its parsed snapshot and ``OptionCatalog`` are
@@ -49,6 +50,7 @@ from app.domain.messages import Text
 from app.domain.money import quantum
 from app.domain.offer_states import valid_until_for
 from app.domain.option_rules import Configuration, Conflict, ConflictKind, OptionCatalog, Severity, validate_configuration
+from app.domain.preset_discounts import CATALOG_CONDITION, CatalogIndex
 from app.domain.pricing import (
     AccessoryChoice,
     CashPayment,
@@ -244,6 +246,7 @@ class CatalogData:
     models: dict[str, dict]
     trims: dict[str, tuple[dict, dict]]
     accessories: dict[str, dict]
+    preset_index: CatalogIndex
 
     def trims_of(self, model_code: str) -> list[dict]:
         """Return the trims of model ``model_code`` (empty for an unknown model)."""
@@ -290,6 +293,7 @@ def catalog_data(session: Session, brand_id: int, release_id: int, locale: str |
         models={m["code"]: m for m in snapshot["models"]},
         trims={t["code"]: (m, t) for m in snapshot["models"] for t in m["trims"]},
         accessories={a["part_number"]: a for a in snapshot["accessories"]},
+        preset_index=CatalogIndex.from_models(snapshot["models"]),
     )
     with _CATALOG_LOCK:
         _CATALOG_CACHE[key] = data
@@ -618,8 +622,26 @@ def _stock_vehicle(build: Build, row: StockRow | None, currency: str, *, held_ok
     )
 
 
-def _presets(build: Build, session: Session, dealer: Dealer, data: BuilderInput, model_code: str,
-             trim_code: str, today) -> list[DealerDiscount]:
+def _preset_target(session: Session, dealer: Dealer, data: BuilderInput, context: DealerContext,
+                   catalog: CatalogData | None) -> tuple[str | None, str | None, str]:
+    """Return the ``(catalog model code, trim code, stock condition)`` a preset is checked against.
+
+    A catalog car is its own codes and ``new``; a stock car is matched to the published catalog by
+    its model and trim text (``domain.preset_discounts``), so a preset for NE1 fits a stock "Ioniq 5".
+    """
+    if data.source != "stock":
+        return data.model_code, data.trim_code, CATALOG_CONDITION
+    row = context.stock
+    if row is None:
+        return None, None, ""
+    if catalog is None and context.release_id:
+        catalog = catalog_data(session, dealer.brand_id, context.release_id)
+    model_code, trim_code = catalog.preset_index.match_stock(row.model, row.trim) if catalog else (None, None)
+    return model_code, trim_code, row.condition.value
+
+
+def _presets(build: Build, session: Session, dealer: Dealer, data: BuilderInput,
+             target: tuple[str | None, str | None, str], today) -> list[DealerDiscount]:
     if not data.preset_ids:
         return []
     rows = {p.id: p for p in session.scalars(select(PresetDiscount).where(PresetDiscount.id.in_(data.preset_ids)))}
@@ -632,7 +654,7 @@ def _presets(build: Build, session: Session, dealer: Dealer, data: BuilderInput,
         if (row.valid_from and today < row.valid_from) or (row.valid_until and today > row.valid_until):
             build.notes.append(_("%(name)s is not valid today.", name=row.name))
             continue
-        if (row.model_codes and model_code not in row.model_codes) or (row.trim_codes and trim_code not in row.trim_codes):
+        if not dealer_settings.scope_of(row).applies(*target):
             build.notes.append(_("%(name)s does not apply to this vehicle.", name=row.name))
             continue
         value = row.value.quantize(quantum(dealer.currency)) if row.kind == "amount" else row.value
@@ -726,14 +748,12 @@ def build(
     if data.source == "stock":
         vehicle = _stock_vehicle(result, context.stock, currency, held_ok=vehicle_held)
         result.stock = context.stock
-        model_code = vehicle.model_code if vehicle else ""
-        trim_code = vehicle.trim_code if vehicle else ""
     else:
         result.catalog = catalog_data(session, dealer.brand_id, context.release_id, locale) if context.release_id else None
         vehicle = _catalog_vehicle(result, data, result.catalog, locale)
-        model_code, trim_code = data.model_code, data.trim_code
 
-    presets = _presets(result, session, dealer, data, model_code, trim_code, today)
+    target = _preset_target(session, dealer, data, context, result.catalog) if data.preset_ids else (None, None, "")
+    presets = _presets(result, session, dealer, data, target, today)
     manual = None
     if data.manual_value:
         if data.manual_kind == "percent" and data.manual_value > 100:
@@ -837,11 +857,14 @@ def find_by_key(session: Session, idempotency_key: str) -> Offer | None:
 
 
 def resolve_customer(session: Session, dealer: Dealer, *, customer_id: int | None, name: str, email: str, phone: str,
-                     actor: User) -> Customer:
-    """Return the chosen customer, or create one quickly from name + e-mail/phone.
+                     actor: User, privacy_accepted: bool = False, marketing_consent: bool = False,
+                     privacy_notice_version: str = "") -> Customer:
+    """Return the chosen customer, or create one quickly from name + e-mail/phone with consent.
 
-    Raises ``BuilderInvalid`` for no choice, a customer not of this dealer (or withdrawn/merged),
-    and ``customers.CustomerError`` messages on the quick-create fields.
+    A quick-created customer is assigned to ``actor`` and must accept the privacy notice
+    ``privacy_notice_version`` (``customers.quick_create``). Raises ``BuilderInvalid`` for no choice,
+    a customer not of this dealer (or withdrawn/merged), and ``customers.CustomerError`` messages on
+    the quick-create fields (``new_customer_name``/``_email``/``_phone``/``_privacy``).
     """
     if customer_id:
         customer = session.get(Customer, customer_id)
@@ -851,11 +874,12 @@ def resolve_customer(session: Session, dealer: Dealer, *, customer_id: int | Non
     if not name.strip():
         raise BuilderInvalid({"customer_id": [_("Choose a customer, or type a new customer's name.")]})
     try:
-        return customer_service.create_customer(
-            session, dealer, customer_service.CustomerInput(full_name=name, email=email, phone=phone), actor=actor)
+        return customer_service.quick_create(
+            session, dealer, name=name, email=email, phone=phone, privacy_accepted=privacy_accepted,
+            privacy_notice_version=privacy_notice_version, marketing_consent=marketing_consent, actor=actor)
     except customer_service.CustomerError as exc:
-        field_name = {"full_name": "new_customer_name", "email": "new_customer_email",
-                      "phone": "new_customer_phone"}.get(exc.field or "", "new_customer_name")
+        field_name = {"full_name": "new_customer_name", "email": "new_customer_email", "phone": "new_customer_phone",
+                      "privacy_accepted": "new_customer_privacy"}.get(exc.field or "", "new_customer_name")
         raise BuilderInvalid({field_name: [str(exc)]}) from exc
 
 

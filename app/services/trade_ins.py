@@ -90,6 +90,30 @@ class PhotoUpload:
     name: str = ""
 
 
+def from_offer(session: Session, deal: Deal) -> TradeInRequest | None:
+    """Return the trade-in the consultant typed in the deal's offer as a ``TradeInRequest``, or None.
+
+    Issue 11, item 13: the car entered in the offer builder (VIN, year, make, model, odometer, payoff)
+    prefills the customer's and the staff's appraisal forms, so nobody types it twice. Read from the
+    deal's offer revision (its builder ``inputs``); the condition answers are not asked in the
+    builder and stay empty. None when the deal has no offer or the offer has no trade-in.
+    """
+    if deal.offer_id is None:
+        return None
+    revision_no = deal.offer_revision_no or deal.offer.current_revision_no
+    revision = session.scalar(select(OfferRevision).where(OfferRevision.offer_id == deal.offer_id,
+                                                          OfferRevision.revision_no == revision_no))
+    trade = ((revision.inputs or {}).get("trade_in") if revision is not None else None) or {}
+    if not any(trade.get(k) for k in ("vin", "year", "make", "model")):
+        return None
+    payoff = trade.get("payoff")
+    return TradeInRequest(
+        vin=trade.get("vin") or None, year=trade.get("year"), make=trade.get("make") or None,
+        model=trade.get("model") or None, odometer=trade.get("odometer"), odometer_unit=None, condition={},
+        payoff=Decimal(str(payoff)) if payoff not in (None, "") else None,
+    )
+
+
 def local_today(dealer: Dealer, now: datetime) -> date:
     """Return the dealer's local date at ``now`` (aware)."""
     return now.astimezone(ZoneInfo(dealer.timezone)).date()

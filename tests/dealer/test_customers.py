@@ -157,3 +157,30 @@ def test_consultant_of_another_dealer_cannot_be_assigned(client, login, app, wor
 def test_o2o_dealer_has_customer_search(client, login, world):
     login(world.emails["principal_a2"])
     assert client.get(url(world, "a2", "customers/")).status_code == 200
+
+
+def test_quick_create_assigns_the_creator_and_requires_privacy_consent(app, world):
+    """Issue 11 item 15: the offer builder's quick customer (service level)."""
+    import pytest
+
+    from app.models.accounts import User
+
+    with as_dealer(app, world) as dealer:
+        manager = db.session.get(User, world.ids["user_manager_a1"])
+        for accepted, version in ((False, "2026-01"), (True, "")):
+            with pytest.raises(service.CustomerError) as caught:
+                service.quick_create(db.session, dealer, name="최지우", phone="010-5555-0101", privacy_accepted=accepted,
+                                     privacy_notice_version=version, actor=manager)
+            assert caught.value.field == "privacy_accepted"
+        assert db.session.scalar(select(func.count()).select_from(Customer)) == 0
+        customer = service.quick_create(db.session, dealer, name="최지우", phone="010-5555-0101", privacy_accepted=True,
+                                        privacy_notice_version="2026-01", actor=manager)
+        assert customer.assigned_consultant_id == manager.id and customer.privacy_recorded_by_id == manager.id
+        assert not customer.marketing_consent and customer.marketing_consent_at is None
+        assert customer.marketing_consent_recorded_by_id is None
+        # A user of another dealer is recorded as having taken the consent but is not assigned.
+        other = db.session.get(User, world.ids["user_consultant_b1"])
+        stranger = service.quick_create(db.session, dealer, name="한유진", phone="010-5555-0102", privacy_accepted=True,
+                                        privacy_notice_version="2026-01", marketing_consent=True, actor=other)
+        assert stranger.assigned_consultant_id is None and stranger.marketing_consent_recorded_by_id == other.id
+        db.session.rollback()

@@ -272,7 +272,11 @@ def test_delivery_saved_and_next_slots_skip_closures_and_full_days(client, login
 def test_preset_discounts(client, login, app, world):
     login(world.emails["principal_a1"])
     new = url(world, "a1", "settings/preset-discounts/new")
-    ok = post(client, new, {"name": "Loyalty", "kind": "amount", "value": "500000", "model_codes": "ioniq5, tucson",
+    # Brand A has published no catalog: a free-text model code is refused, a stock condition is fine
+    # (catalog codes: tests/dealer/test_preset_discounts.py).
+    typo = post(client, new, {"name": "Loyalty", "kind": "amount", "value": "500000", "model_codes": "IONIQ5"})
+    assert typo.status_code == 400 and "IONIQ5" in typo.get_data(as_text=True)
+    ok = post(client, new, {"name": "Loyalty", "kind": "amount", "value": "500000", "conditions": ["used", "cpo"],
                             "valid_from": "2026-01-01", "valid_until": "2026-12-31", "stackable": "y", "active": "y"})
     assert ok.status_code == 303
     dup = post(client, new, {"name": "Loyalty", "kind": "amount", "value": "1"})
@@ -283,7 +287,7 @@ def test_preset_discounts(client, login, app, world):
     assert dates.status_code == 400 and "end date is before the start date" in dates.get_data(as_text=True)
     with as_dealer(app, world):
         presets = db.session.scalars(select(PresetDiscount)).all()
-        assert [(p.name, p.model_codes, p.stackable) for p in presets] == [("Loyalty", ["IONIQ5", "TUCSON"], True)]
+        assert [(p.name, p.model_codes, p.conditions, p.stackable) for p in presets] == [("Loyalty", [], ["used", "cpo"], True)]
         pid = presets[0].id
     edit = url(world, "a1", f"settings/preset-discounts/{pid}")
     assert client.get(edit).status_code == 200

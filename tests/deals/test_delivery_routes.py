@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -230,3 +231,34 @@ def test_o2o_dealer_has_no_delivery_routes(app, client, login, world):
     assert 'id="delivery"' not in client.get(f"{base}/{deal_id}").get_data(as_text=True)
     assert 'id="delivery"' not in client.get(link).get_data(as_text=True)
     assert client.post(f"{link}/delivery", data={"csrf_token": token}).status_code == 404
+
+
+def test_typed_address_without_location_waits_for_staff_to_confirm_the_distance(app, client, login, world):
+    """Issue 11 item 13: the customer types the address only; staff enter the km and the fee follows."""
+    (deal_id,) = _setup(app, world)
+    link = _link(app, world, deal_id)
+    slot = SLOT_RE.findall(client.get(link).get_data(as_text=True))[0]
+    token = csrf_token(client, link)
+    booked = client.post(f"{link}/delivery", data={"csrf_token": token, "slot": slot, "method": "home_delivery",
+                                                   "address": "Teheran-ro 152, Gangnam-gu"})
+    assert booked.status_code == 302
+    assert 'data-testid="distance-to-confirm"' in client.get(link).get_data(as_text=True)
+
+    login(world.emails["consultant_a1"])
+    base = f"/d/{world.slugs['a1']}/deals/{deal_id}"
+    page = client.get(base).get_data(as_text=True)
+    assert 'data-testid="distance-to-confirm"' in page and f"{base}/delivery/distance" in page
+    schedule = client.get(f"/d/{world.slugs['a1']}/deals/deliveries").get_data(as_text=True)
+    assert "Distance to confirm" in schedule
+    staff_token = csrf_token(client, base)
+    far = client.post(f"{base}/delivery/distance", data={"csrf_token": staff_token, "distance_km": "31"})
+    assert far.status_code == 422 and "beyond the 30 km delivery radius" in far.get_data(as_text=True)
+    empty = client.post(f"{base}/delivery/distance", data={"csrf_token": staff_token, "distance_km": ""})
+    assert empty.status_code == 422 and "Enter the distance in km" in empty.get_data(as_text=True)
+    ok = client.post(f"{base}/delivery/distance", data={"csrf_token": staff_token, "distance_km": "9.2"})
+    assert ok.status_code == 302
+    page = client.get(base).get_data(as_text=True)
+    assert 'data-testid="distance-to-confirm"' not in page and "distance confirmed by consultant_a1" in page
+    with app.app_context(), scoped(dealer_id=world.ids["a1"]):
+        booking = db.session.scalar(select(DeliveryBooking).where(DeliveryBooking.deal_id == deal_id))
+        assert (booking.distance_km, booking.fee) == (Decimal("9.20"), Decimal(50000))

@@ -221,3 +221,47 @@ def test_schedule_shows_used_and_total_per_slot(a1):
     thursday = plans[date(2026, 6, 18)]
     assert [(s.start, s.used, s.capacity, len(s.bookings)) for s in thursday.slots] == [(time(10), 1, 2, 1), (time(14), 0, 1, 0)]
     assert db.session.scalar(select(DeliveryBooking.deal_id).where(DeliveryBooking.slot_date == date(2026, 6, 18))) == deal.id
+
+
+def test_home_delivery_without_a_shared_location_waits_for_the_distance(a1):
+    """Issue 11 item 13: a typed address is accepted; staff confirm the km and the fee follows."""
+    delivery_settings(a1.dealer)
+    deal = contracted_deal(a1.dealer, a1.customer, a1.consultant)
+    booking = _book(a1, deal, method="home_delivery", address="Teheran-ro 152, Gangnam-gu, Seoul")
+    assert booking.distance_to_confirm and booking.distance_km is None and booking.fee is None
+    assert booking.address == "Teheran-ro 152, Gangnam-gu, Seoul" and deal.state is DealState.DELIVERY_SCHEDULED
+    svc.set_checklist(db.session, deal, ALL_ITEMS, actor=a1.consultant, now=NOW)
+    svc.record_balance(db.session, deal, deal_service.settlement_of(deal).balance_due, actor=a1.consultant)
+    with pytest.raises(HandoverError, match="Confirm the home-delivery distance"):
+        _hand_over(a1, deal)
+    for km, message in ((None, "Enter the distance"), ("-1", "Enter the distance"), ("abc", "Enter the distance"),
+                        (Decimal("30.01"), "beyond the 30 km delivery radius")):
+        with pytest.raises(HandoverError, match=message) as info:
+            svc.confirm_distance(db.session, deal, dealer=a1.dealer, distance_km=km, actor=a1.principal, now=NOW)
+        assert info.value.field == "distance_km"
+    assert booking.distance_km is None and booking.fee is None
+    confirmed = svc.confirm_distance(db.session, deal, dealer=a1.dealer, distance_km="12.345", actor=a1.principal, now=NOW)
+    assert confirmed is booking and not booking.distance_to_confirm
+    assert (booking.distance_km, booking.fee) == (Decimal("12.35"), Decimal(50000))  # half-up to 10 m; flat fee
+    assert (booking.distance_confirmed_by_user_id, booking.distance_confirmed_at) == (a1.principal.id, NOW)
+    assert "delivery_distance_confirmed" in [e.kind for e in deal.events]
+    mail = _outbox("minjun@example.com")[-1]
+    assert "12.35 km" in mail.body_text and "50000" in mail.body_text
+    # Rescheduling to another slot with the same address keeps the confirmed distance and fee.
+    moved = _book(a1, deal, day=WED, method="home_delivery", address="Teheran-ro 152, Gangnam-gu, Seoul")
+    assert (moved.distance_km, moved.fee, moved.distance_confirmed_by_user_id) == (Decimal("12.35"), Decimal(50000), a1.principal.id)
+    # A new address without a location waits again.
+    again = _book(a1, deal, day=TUE, method="home_delivery", address="Olympic-ro 300, Songpa-gu, Seoul")
+    assert again.distance_to_confirm
+    svc.confirm_distance(db.session, deal, dealer=a1.dealer, distance_km=Decimal(14), actor=a1.consultant, now=NOW)
+    assert _hand_over(a1, deal).status is BookingStatus.COMPLETED
+
+
+def test_distance_is_only_confirmed_for_a_live_home_delivery(a1):
+    delivery_settings(a1.dealer)
+    deal = contracted_deal(a1.dealer, a1.customer, a1.consultant)
+    with pytest.raises(HandoverError, match="no home delivery waiting"):
+        svc.confirm_distance(db.session, deal, dealer=a1.dealer, distance_km=Decimal(5), actor=a1.consultant)
+    _book(a1, deal)
+    with pytest.raises(HandoverError, match="no home delivery waiting"):
+        svc.confirm_distance(db.session, deal, dealer=a1.dealer, distance_km=Decimal(5), actor=a1.consultant)

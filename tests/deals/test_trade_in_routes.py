@@ -30,7 +30,7 @@ from tests.conftest import CSRF_RE, csrf_token
 D = Decimal
 
 
-def _deal(app, world, dealer_key="a1") -> tuple[int, str]:
+def _deal(app, world, dealer_key="a1", trade_in=None) -> tuple[int, str]:
     """Open a builder-made deal (O2O: an online reservation) and return its id and purchase-link path."""
     with app.app_context(), app.test_request_context(), scoped(dealer_id=world.ids[dealer_key], brand_id=world.ids["brand_a"]):
         dealer = db.session.get(Dealer, world.ids[dealer_key])
@@ -41,7 +41,7 @@ def _deal(app, world, dealer_key="a1") -> tuple[int, str]:
             car = deal_factories.stock_vehicle(dealer)
             deal = deal_service.open_reservation(db.session, dealer, customer=customer, vehicle=car, locale="en")
         else:
-            deal = tf.builder_deal(dealer, customer, db.session.get(User, world.ids["user_consultant_a1"]))
+            deal = tf.builder_deal(dealer, customer, db.session.get(User, world.ids["user_consultant_a1"]), trade_in=trade_in)
         db.session.commit()
         return deal.id, "/p/" + deal_service.make_link_token(deal, app.config["SECRET_KEY"])
 
@@ -56,6 +56,32 @@ def _form(token: str, **overrides) -> dict:
 def _count(app, world) -> int:
     with app.app_context(), scoped(dealer_id=world.ids["a1"]):
         return db.session.scalar(select(func.count()).select_from(TradeInAppraisal))
+
+
+def test_trade_in_typed_in_the_offer_prefills_both_forms(app, client, login, world):
+    """Issue 11 item 13: the consultant typed the trade-in in the offer; nobody types it again."""
+    from app.services.offer_builder import TradeInInput
+
+    trade = TradeInInput(vin=tf.VIN, year=2003, make="Honda", model="Accord", odometer=182000, condition="good",
+                         allowance=D(11_000_000), payoff=D(4_500_000))
+    deal_id, link = _deal(app, world, trade_in=trade)
+    expected = [f'value="{tf.VIN}"', 'value="2003"', 'value="Honda"', 'value="Accord"', 'value="182000"', 'value="4500000"']
+    customer_form = client.get(f"{link}/trade-in").get_data(as_text=True)
+    assert all(v in customer_form for v in expected), customer_form[:3000]
+    login(world.emails["consultant_a1"])
+    staff_form = client.get(f"/d/{world.slugs['a1']}/deals/{deal_id}/trade-in").get_data(as_text=True)
+    assert all(v in staff_form for v in expected)
+    # The condition questions are not asked in the builder: still to be answered.
+    assert 'value="none" checked' not in staff_form
+    # And the prefilled form goes through as typed.
+    token = csrf_token(client, f"/d/{world.slugs['a1']}/deals/{deal_id}/trade-in")
+    response = client.post(f"/d/{world.slugs['a1']}/deals/{deal_id}/trade-in", data=_form(token))
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:2000]
+
+
+def test_forms_stay_empty_without_a_trade_in_in_the_offer(app, client, world):
+    _deal_id, link = _deal(app, world)
+    assert f'value="{tf.VIN}"' not in client.get(f"{link}/trade-in").get_data(as_text=True)
 
 
 def _seoul_today():

@@ -25,6 +25,7 @@ from app.domain.delivery_slots import (
     distance_km,
     home_delivery_eligibility,
     next_available_slots,
+    quote_for_distance,
 )
 
 D = Decimal
@@ -349,6 +350,30 @@ def test_home_delivery_eligibility(radius, eligible, reason):
     assert quote.reason == reason
     assert quote.fee == (D("30000") if eligible else None)
     assert quote.currency == ("KRW" if eligible else None)
+
+
+@pytest.mark.parametrize(
+    ("km", "eligible", "distance", "fee"),
+    [
+        (D("12.345"), True, D("12.35"), D("30000")),  # half-up to 0.01 km
+        (D("50"), True, D("50.00"), D("30000")),  # exactly on the radius
+        (D("50.004"), True, D("50.00"), D("30000")),  # rounds onto it
+        (D("50.005"), False, D("50.01"), None),
+        ("0", True, D("0.00"), D("30000")),
+    ],
+)
+def test_quote_for_a_distance_confirmed_by_hand(km, eligible, distance, fee):
+    settings = seoul_dealer(home_delivery=HomeDeliveryTerms(CITY_HALL, D("50"), D("30000"), "KRW"))
+    quote = quote_for_distance(settings, km)
+    assert (quote.eligible, quote.distance_km, quote.fee) == (eligible, distance, fee)
+
+
+@pytest.mark.parametrize("km", [D("-0.01"), "far", None])
+def test_quote_for_a_distance_refuses_bad_values(km):
+    settings = seoul_dealer(home_delivery=HomeDeliveryTerms(CITY_HALL, D("50"), D("30000"), "KRW"))
+    with pytest.raises(DeliverySettingsError) as info:
+        quote_for_distance(settings, km)
+    assert info.value.field == "distance_km"
 
 
 def test_home_delivery_not_offered():

@@ -87,7 +87,7 @@ def test_toronto_stock_car_with_trade_in_hst_and_approval(app, client, login, to
     csrf, key = open_builder(client, t["slug"])
     form = {
         "csrf_token": csrf, "idempotency_key": key, "source": "stock", "stock_id": t["car"],
-        "new_customer_name": "Olivia Chen", "new_customer_email": "olivia.chen@example.com",
+        "new_customer_name": "Olivia Chen", "new_customer_email": "olivia.chen@example.com", "new_customer_privacy": "y",
         "manual_kind": "amount", "manual_value": "500.00", "manual_reason": "Winter clearance",
         "trade_vin": "2HGFC2F59HH000001", "trade_year": "2017", "trade_make": "Honda", "trade_model": "Civic",
         "trade_odometer": "88000", "trade_condition": "good", "trade_allowance": "6,000.00", "trade_payoff": "2500.00",

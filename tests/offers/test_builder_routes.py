@@ -164,7 +164,7 @@ def test_no_customer_is_a_field_error(app, client, login, world, seoul):
 def test_idempotent_save_and_quick_customer(app, client, login, world, seoul):
     login(world.emails["consultant_a1"])
     csrf, key = open_builder(client, seoul["slug"])
-    data = _form(csrf, key, seoul, new_customer_name="박서준", new_customer_phone="010-2345-6789")
+    data = _form(csrf, key, seoul, new_customer_name="박서준", new_customer_phone="010-2345-6789", new_customer_privacy="y")
     data.pop("customer_id")
     first = post(client, seoul["slug"], "new", data)
     second = post(client, seoul["slug"], "new", data)  # re-submit after a dropped connection
@@ -173,6 +173,49 @@ def test_idempotent_save_and_quick_customer(app, client, login, world, seoul):
     with app.app_context(), scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
         offers = db.session.scalars(select(Offer)).all()
         assert len(offers) == 1 and offers[0].customer.full_name == "박서준"
+
+
+def test_quick_customer_without_privacy_consent_is_refused_and_nothing_saved(app, client, login, world, seoul):
+    login(world.emails["consultant_a1"])
+    csrf, key = open_builder(client, seoul["slug"])
+    data = _form(csrf, key, seoul, new_customer_name="박서준", new_customer_phone="010-2345-6789", new_customer_marketing="y")
+    data.pop("customer_id")
+    response = post(client, seoul["slug"], "new", data)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "must accept the privacy notice" in body
+    assert 'name="new_customer_privacy"' in body
+    with app.app_context(), scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
+        from app.models.customers import Customer
+
+        assert db.session.scalar(select(func.count()).select_from(Offer)) == 0
+        assert db.session.scalar(select(Customer).where(Customer.full_name == "박서준")) is None
+
+
+def test_quick_customer_gets_its_consultant_and_recorded_consent(app, client, login, world, seoul):
+    from app.models.customers import Customer, CustomerEvent
+
+    login(world.emails["consultant_a1"])
+    page = client.get(f"/d/{seoul['slug']}/offers/new").get_data(as_text=True)
+    assert 'name="new_customer_privacy"' in page and "2026-01" in page
+    csrf, key = open_builder(client, seoul["slug"])
+    data = _form(csrf, key, seoul, new_customer_name="박서준", new_customer_email="seojun@example.com",
+                 new_customer_privacy="y", new_customer_marketing="y")
+    data.pop("customer_id")
+    assert post(client, seoul["slug"], "new", data).status_code == 204
+    consultant = world.ids["user_consultant_a1"]
+    with app.app_context(), scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
+        customer = db.session.scalar(select(Customer).where(Customer.full_name == "박서준"))
+        assert customer.assigned_consultant_id == consultant
+        assert customer.privacy_notice_version == app.config["PRIVACY_NOTICE_VERSION"] == "2026-01"
+        assert customer.privacy_accepted_at is not None and customer.privacy_recorded_by_id == consultant
+        assert customer.marketing_consent and customer.marketing_consent_at is not None
+        assert customer.marketing_consent_recorded_by_id == consultant
+        consent = db.session.scalar(select(CustomerEvent).where(CustomerEvent.customer_id == customer.id,
+                                                                 CustomerEvent.kind == "consent"))
+        assert consent.actor_user_id == consultant and "2026-01" in consent.summary and "marketing yes" in consent.summary
+        customer_id = customer.id
+    detail = client.get(f"/d/{seoul['slug']}/customers/{customer_id}").get_data(as_text=True)
+    assert detail.count("recorded by consultant_a1") == 2
 
 
 def _save_offer(client, seoul, **extra) -> int:

@@ -234,16 +234,28 @@ class FeeTaxTableForm(FlaskForm):
 # --- preset discounts and approval -----------------------------------------------------------------
 
 
+class CatalogChoiceField(MultiCheckboxField):
+    """Checkboxes fed by the published catalog (or a fixed list); a value not offered is refused, naming it."""
+
+    def pre_validate(self, form):
+        offered = {str(choice[0]) for choice in self.choices}
+        unknown = [value for value in self.data or [] if value not in offered]
+        if unknown:
+            raise ValidationError(_l("Not one of the choices offered (the brand's published catalog): %(codes)s.",
+                                     codes=", ".join(unknown)))
+
+
 class PresetDiscountForm(FlaskForm):
-    """A preset additional discount."""
+    """A preset additional discount; the view fills the model, trim and condition choices."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     kind = RadioField(_l("Type"), default="amount")
     value = DecimalField(
         _l("Discount"), places=None, validators=[InputRequired(), NumberRange(min=0, message=_l("Must not be negative."))]
     )
-    model_codes = StringField(_l("Model codes (comma separated, empty = all)"), validators=[Optional(), Length(max=1000)])
-    trim_codes = StringField(_l("Trim codes (comma separated, empty = all)"), validators=[Optional(), Length(max=1000)])
+    model_codes = CatalogChoiceField(_l("Models (none ticked = every model)"), choices=[])
+    trim_codes = CatalogChoiceField(_l("Trims (none ticked = every trim)"), choices=[])
+    conditions = CatalogChoiceField(_l("Stock conditions (none ticked = any)"), choices=[])
     valid_from = DateField(_l("Valid from"), validators=[Optional()])
     valid_until = DateField(_l("Valid until"), validators=[Optional()])
     stackable = BooleanField(_l("Can be combined with brand promotions"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -23,11 +24,13 @@ from app.blueprints.dealer.forms import (
     ReservationSettingsForm,
 )
 from app.blueprints.dealer.routes import attach_error, invalid_status, render
+from app.blueprints.inventory.labels import CONDITION_LABELS
 from app.domain.delivery_slots import next_available_slots
 from app.domain.money import quantum
 from app.domain.taxes import apply_fee_tax_table
 from app.extensions import db
 from app.i18n import language_name
+from app.imports.values import VehicleCondition
 from app.models.base import utcnow
 from app.models.dealer_settings import PresetDiscount
 from app.services import dealer_settings as service
@@ -176,15 +179,19 @@ def fee_tax_table():
 # --- preset discounts ------------------------------------------------------------------------------
 
 
-def _split_codes(text: str | None) -> tuple[str, ...]:
-    return tuple(part for part in (text or "").replace(";", ",").split(",") if part.strip())
+def _condition_choices():
+    return [(c.value, CONDITION_LABELS[c]) for c in VehicleCondition]
 
 
 @bp.route("/settings/preset-discounts/")
 @require_menu("preset_discounts")
 def preset_discounts():
-    """List the preset additional discounts."""
-    return render("dealer/settings/presets.html", presets=service.presets(db.session, g.dealer), today=utcnow().date())
+    """List the preset additional discounts: where each applies now, and presets naming codes the catalog lacks."""
+    rows = service.presets(db.session, g.dealer)
+    reach = service.preset_reach(db.session, g.dealer, rows, str(get_locale()))
+    conditions = {p.id: ", ".join(str(CONDITION_LABELS[VehicleCondition(c)]) if c in service.STOCK_CONDITIONS else c
+                                  for c in reach[p.id].conditions) for p in rows}
+    return render("dealer/settings/presets.html", presets=rows, today=utcnow().date(), reach=reach, conditions=conditions)
 
 
 @bp.route("/settings/preset-discounts/new", methods=["GET", "POST"])
@@ -206,13 +213,18 @@ def preset_discount_edit(preset_id: int):
 
 
 def _preset_form(preset: PresetDiscount | None):
+    catalog = service.preset_choices(db.session, str(get_locale()))
     form = PresetDiscountForm()
+    form.model_codes.choices = [(m.code, m.label) for m in catalog]
+    form.trim_codes.choices = [(t.code, f"{m.label} {t.label}") for m in catalog for t in m.trims]
+    form.conditions.choices = _condition_choices()
     if request.method == "GET" and preset is not None:
         form.name.data = preset.name
         form.kind.data = preset.kind
         form.value.data = _money(preset.value) if preset.kind == "amount" else _percent(preset.value)
-        form.model_codes.data = ", ".join(preset.model_codes or [])
-        form.trim_codes.data = ", ".join(preset.trim_codes or [])
+        form.model_codes.data = list(preset.model_codes or [])
+        form.trim_codes.data = list(preset.trim_codes or [])
+        form.conditions.data = list(preset.conditions or [])
         form.valid_from.data = preset.valid_from
         form.valid_until.data = preset.valid_until
         form.stackable.data = preset.stackable
@@ -222,8 +234,9 @@ def _preset_form(preset: PresetDiscount | None):
             name=form.name.data,
             kind=form.kind.data,
             value=form.value.data,
-            model_codes=_split_codes(form.model_codes.data),
-            trim_codes=_split_codes(form.trim_codes.data),
+            model_codes=tuple(form.model_codes.data or ()),
+            trim_codes=tuple(form.trim_codes.data or ()),
+            conditions=tuple(form.conditions.data or ()),
             valid_from=form.valid_from.data,
             valid_until=form.valid_until.data,
             stackable=form.stackable.data,
@@ -238,7 +251,10 @@ def _preset_form(preset: PresetDiscount | None):
             db.session.commit()
             return _saved(_("Preset discount saved."), "dealer.preset_discounts")
     status = invalid_status() if request.method == "POST" else 200
-    return render("dealer/settings/preset_form.html", status=status, form=form, preset=preset)
+    # A stored preset naming codes the catalog does not have is flagged above the form (they never matched).
+    problems = service.scope_of(preset).problems(service.preset_catalog_index(db.session), service.STOCK_CONDITIONS) if preset else None
+    return render("dealer/settings/preset_form.html", status=status, form=form, preset=preset, catalog=catalog,
+                  problems=problems)
 
 
 # --- approval --------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_currency, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,6 +21,7 @@ from app.blueprints.deals.delivery_forms import (
     BalanceForm,
     BookDeliveryForm,
     ChecklistForm,
+    DistanceForm,
     HandoverForm,
     parse_slot,
     slot_value,
@@ -50,7 +52,8 @@ METHOD_LABELS = {
     DeliveryMethod.HOME_DELIVERY.value: _l("Home delivery"),
 }
 
-EVENT_LABELS_ADDED = {"balance_paid": _l("Balance payment received")}
+EVENT_LABELS_ADDED = {"balance_paid": _l("Balance payment received"),
+                      "delivery_distance_confirmed": _l("Home-delivery distance confirmed")}
 
 DEAL_PANELS.append("deals/_delivery_panel.html")
 
@@ -89,7 +92,7 @@ def delivery_panel(deal: Deal, **overrides) -> dict:
     """Return what the delivery cards show for ``deal``: booking, free slots, checklist and the forms.
 
     ``overrides`` replace a default (unbound) form with a submitted one to show its errors:
-    ``book_form``, ``checklist_form``, ``balance_form``, ``handover_form``.
+    ``book_form``, ``checklist_form``, ``balance_form``, ``handover_form``, ``distance_form``.
     """
     e2e = deal.business_model == BusinessModel.E2E.value
     data: dict = {"e2e": e2e, "open": deal.state in delivery_service.OPEN_STATES, "method_labels": METHOD_LABELS,
@@ -110,6 +113,9 @@ def delivery_panel(deal: Deal, **overrides) -> dict:
             due = deal_service.settlement_of(deal).balance_due
             balance = BalanceForm(formdata=None, amount=due if due > 0 else None)
         data["balance_form"] = balance
+        booking = data["booking"]
+        data["distance_form"] = overrides.get("distance_form") or DistanceForm(
+            formdata=None, distance_km=booking.distance_km if booking is not None else None)
         data["handover_form"] = overrides.get("handover_form") or HandoverForm(
             formdata=None, odometer=deal.stock_vehicle.odometer if deal.stock_vehicle else None
         )
@@ -194,6 +200,26 @@ def book_delivery(deal_id: int):
         return _refused(deal, book_form=form)
     flash(_("Delivery rescheduled.") if rescheduling else _("Delivery booked."), "success")
     return _to_detail(deal)
+
+
+@bp.route("/<int:deal_id>/delivery/distance", methods=["POST"])
+@require_menu("deliveries")
+def delivery_distance(deal_id: int):
+    """Enter the km to a home-delivery address booked without a shared location; the fee follows."""
+    deal = _guard(deal_id)
+    form = DistanceForm()
+    if form.validate_on_submit():
+        try:
+            booking = delivery_service.confirm_distance(db.session, deal, dealer=g.dealer, distance_km=form.distance_km.data,
+                                                        actor=current_user)
+        except HandoverError as exc:
+            form.distance_km.errors = [*form.distance_km.errors, error_text(exc)]
+        else:
+            db.session.commit()
+            flash(_("Distance confirmed: %(km)s km, delivery fee %(fee)s.", km=format_decimal(booking.distance_km),
+                    fee=format_currency(booking.fee, deal.currency)), "success")
+            return _to_detail(deal)
+    return _refused(deal, distance_form=form)
 
 
 @bp.route("/<int:deal_id>/delivery/checklist", methods=["POST"])

@@ -42,8 +42,17 @@ class BookDeliveryForm(FlaskForm):
     method = RadioField(_l("How you receive the car"), validators=[InputRequired()], validate_choice=False,
                         default="showroom_pickup")
     address = TextAreaField(_l("Delivery address"), validators=[Optional(), Length(max=500)])
+    # Optional: without a shared location the dealer confirms the distance (and the fee) by hand.
     latitude = DecimalField(_l("Latitude"), places=None, validators=[Optional(), NumberRange(min=-90, max=90)])
     longitude = DecimalField(_l("Longitude"), places=None, validators=[Optional(), NumberRange(min=-180, max=180)])
+
+
+class DistanceForm(FlaskForm):
+    """The km staff measured to a home-delivery address typed without a shared location."""
+
+    distance_km = DecimalField(_l("Distance from the dealership (km)"), places=None,
+                               validators=[InputRequired(_l("Enter the distance in km (0 or more).")),
+                                           NumberRange(min=0, message=_l("Enter the distance in km (0 or more)."))])
 
 
 class ChecklistForm(FlaskForm):

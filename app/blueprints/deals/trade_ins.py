@@ -232,6 +232,18 @@ def request_of(form: TradeInForm) -> service.TradeInRequest:
     )
 
 
+def prefill(form: TradeInForm, deal: Deal) -> None:
+    """Fill an unposted ``form`` with the trade-in typed in the deal's offer (``services.trade_ins.from_offer``)."""
+    form.odometer_unit.data = "mi" if g.dealer.country in ("US", "GB") else "km"
+    known = service.from_offer(db.session, deal)
+    if known is None:
+        return
+    for name in ("vin", "year", "make", "model", "odometer", "payoff"):
+        value = getattr(known, name)
+        if value is not None:
+            form[name].data = value
+
+
 def submit_form(form: TradeInForm, deal: Deal, *, actor, link) -> TradeInAppraisal | None:
     """Validate and submit ``form`` for ``deal``; on a ``TradeInError`` put the message on its field, roll back, return None."""
     if not form.validate_on_submit():
@@ -260,7 +272,7 @@ def request_trade_in(deal_id: int):
         abort(404)
     form = TradeInForm()
     if request.method == "GET":
-        form.odometer_unit.data = "mi" if g.dealer.country in ("US", "GB") else "km"
+        prefill(form, deal)
     appraisal = submit_form(form, deal, actor=current_user, link=_link) if request.method == "POST" else None
     if appraisal is not None:
         db.session.commit()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal
 
-from flask import abort, g, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, g, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -222,7 +222,9 @@ def _save(offer: Offer | None):
         if offer is None:
             customer = builder.resolve_customer(
                 db.session, g.dealer, customer_id=form.customer_id.data, name=form.new_customer_name.data or "",
-                email=form.new_customer_email.data or "", phone=form.new_customer_phone.data or "", actor=current_user)
+                email=form.new_customer_email.data or "", phone=form.new_customer_phone.data or "", actor=current_user,
+                privacy_accepted=form.new_customer_privacy.data, marketing_consent=form.new_customer_marketing.data,
+                privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"])
         # The snapshot is what the customer reads: its catalog and promotion names are in the offer's language.
         reader = offer.locale if offer is not None else (customer.preferred_locale or g.dealer.locale)
         if reader != _locale():

@@ -108,6 +108,9 @@ class OfferBuilderForm(FlaskForm):
     new_customer_name = StringField(_l("Or a new customer: name"), validators=[Optional(), Length(max=200)])
     new_customer_email = StringField(_l("E-mail"), validators=[Optional(), Length(max=200)])
     new_customer_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    new_customer_privacy = BooleanField(_l("The customer has read the privacy notice and agrees that we keep their details "
+                                           "for this purchase (required)"))
+    new_customer_marketing = BooleanField(_l("The customer agrees to receive marketing messages (optional)"))
 
     source = RadioField(_l("Vehicle"), choices=_opts(("catalog", _l("New car")), ("stock", _l("From stock"))), default="catalog")
     model_code = SelectField(_l("Model"), choices=[], validate_choice=False)

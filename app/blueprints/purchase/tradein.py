@@ -9,7 +9,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.blueprints.deals.trade_in_forms import TradeInForm
-from app.blueprints.deals.trade_ins import submit_form
+from app.blueprints.deals.trade_ins import prefill, submit_form
 from app.blueprints.purchase import bp
 from app.blueprints.purchase.routes import PURCHASE_PANELS, load_deal
 from app.domain.deal_states import TERMINAL
@@ -39,4 +39,5 @@ def trade_in(token: str):
             flash(_("Thank you! We will appraise your car and e-mail you the value."), "success")
             return redirect(url_for("purchase.view", token=token))
         return render_template("purchase/trade_in.html", deal=deal, form=form, token=token), 422
+    prefill(form, deal)
     return render_template("purchase/trade_in.html", deal=deal, form=form, token=token)
