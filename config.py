@@ -41,6 +41,10 @@ class Config:
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Forecourt <no-reply@forecourt.local>")
 
+    # The public address links in e-mails and QR codes are built on (``app.urls.external_url``), never
+    # the request's Host header. Production refuses to start without it.
+    EXTERNAL_BASE_URL = os.environ.get("EXTERNAL_BASE_URL", "http://127.0.0.1:5000")
+
     PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600"))  # seconds
     REMEMBER_COOKIE_DURATION = int(os.environ.get("REMEMBER_COOKIE_DAYS", "14")) * 86400
     SESSION_PROTECTION = "strong"
@@ -91,6 +95,7 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_BACKEND = "outbox"
     SESSION_PROTECTION = "basic"
+    EXTERNAL_BASE_URL = "http://localhost"
 
 
 class ProductionConfig(Config):

@@ -132,6 +132,18 @@ def fresh_app(base_app, **overrides):
 
 
 @pytest.fixture
+def smtp(app, monkeypatch):
+    """A real SMTP server on loopback, with the app's mail backend pointed at it (outbox copy kept)."""
+    from tests.smtp_server import SMTPServer
+
+    with SMTPServer() as server:
+        for key, value in {"MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": server.port,
+                           "MAIL_USE_TLS": False, "MAIL_USERNAME": ""}.items():
+            monkeypatch.setitem(app.config, key, value)
+        yield server
+
+
+@pytest.fixture
 def client(app):
     """A test client (cookies kept between requests)."""
     return app.test_client()

@@ -36,8 +36,9 @@ from app.models.deals import Deal, DealEvent
 from app.models.inventory import StockVehicle, VehicleStatus
 from app.models.offers import Offer
 from app.services import audit, signed_links
-from app.services.notifications import Message, notify_roles
+from app.services.notifications import Message, notify_customer, notify_roles
 from app.services.offer_numbers import allocate_offer_number
+from app.urls import external_url
 
 
 #: ``(session, deal) -> dict`` of ``DealFacts`` fields; registered by the step services.
@@ -140,7 +141,11 @@ def open_from_offer(session: Session, offer: Offer, dealer: Dealer, *, now: date
     _event(session, deal, "opened", note=offer.number, occurred_at=now)
     session.flush()
     audit.record(session, "deal.open", deal, after={"state": deal.state.value, "offer": offer.number})
-    _notify(session, deal, dealer, "deal.opened", Message("Offer %(number)s accepted: deal opened", {"number": deal.number}))
+    # This is how the consultant hears that the customer accepted: every acceptance opens its deal here.
+    params = {"number": deal.number, "customer": offer.customer.full_name, "vehicle": deal.vehicle_label}
+    _notify(session, deal, dealer, "deal.opened", Message("Offer %(number)s accepted: deal opened", params),
+            Message("%(customer)s accepted offer %(number)s for the %(vehicle)s. Please contact the customer for the next steps.",
+                    params))
     return deal
 
 
@@ -216,8 +221,15 @@ _STEP_MESSAGES = {
 
 
 def _notify(session: Session, deal: Deal, dealer: Dealer, kind: str, title: Message, body: Message | None = None) -> None:
+    """Tell the deal's consultant and the managers (bell + e-mail), linking to the deal page."""
     consultant = session.get(User, deal.consultant_id) if deal.consultant_id else None
-    notify_roles(session, dealer=dealer, roles=MANAGERS, extra=[consultant], kind=kind, title=title, body=body, deal_id=deal.id)
+    notify_roles(session, dealer=dealer, roles=MANAGERS, extra=[consultant], kind=kind, title=title, body=body,
+                 deal_id=deal.id, url=staff_link(deal, dealer))
+
+
+def staff_link(deal: Deal, dealer: Dealer) -> str:
+    """Return the absolute link to the staff page of ``deal`` at ``dealer`` (on ``EXTERNAL_BASE_URL``)."""
+    return external_url("deals.detail", dealer_slug=dealer.slug, deal_id=deal.id)
 
 
 def advance(
@@ -321,10 +333,16 @@ def record_offline(
     return event
 
 
-def cancel(session: Session, deal: Deal, *, dealer: Dealer, reason: str, actor: User | None, now: datetime | None = None) -> DealEvent:
+def cancel(
+    session: Session, deal: Deal, *, dealer: Dealer, reason: str, actor: User | None, now: datetime | None = None,
+    tell_customer: bool = True,
+) -> DealEvent:
     """Cancel the deal (any state before delivery): run ``CANCEL_HOOKS`` (refunds…), release a reserved car.
 
-    Raises ``DealError`` without a reason or when the deal is delivered or already cancelled.
+    The consultant and managers are notified; the customer is e-mailed in their language unless
+    ``tell_customer`` is False (a caller that already wrote to them about it). The staff's
+    ``reason`` stays internal. Raises ``DealError`` without a reason or when the deal is delivered
+    or already cancelled.
     """
     if not reason.strip():
         raise DealError("Give the reason for the cancellation.")
@@ -358,6 +376,16 @@ def cancel(session: Session, deal: Deal, *, dealer: Dealer, reason: str, actor: 
                       summary=f"{deal.number}: {deal.cancel_reason}"[:500], actor_user_id=actor.id if actor else None)
     )
     _notify(session, deal, dealer, "deal.cancel", Message(_STEP_MESSAGES[DealAction.CANCEL], {"number": deal.number}))
+    if tell_customer:
+        customer = deal.customer
+        params = {"number": deal.number, "vehicle": deal.vehicle_label, "dealer": dealer.name, "name": customer.full_name}
+        notify_customer(
+            session, email=None if customer.is_withdrawn else customer.email, locale=customer.preferred_locale or deal.locale,
+            subject=Message("Your purchase %(number)s has been cancelled", params),
+            body=Message("Dear %(name)s, your purchase %(number)s of the %(vehicle)s at %(dealer)s has been cancelled. "
+                         "If you paid a reservation deposit, you will receive a separate message about its refund. "
+                         "Your sales consultant will contact you if you have questions.", params),
+        )
     return event
 
 

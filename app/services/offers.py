@@ -5,6 +5,13 @@ only ``flush``. An approval is bound to the exact content it approved: the appro
 revision's ``content_hash`` and ``send`` checks that the offer's *current* revision still carries
 that hash. Any edit creates a new revision (with a new hash) and moves the offer back to draft, so
 edit-after-approval, duplicate, stale form posts and direct POSTs to send all meet the same wall.
+
+Every step tells the person who has to act next (``services.notifications``: the bell and an
+e-mail, each in the recipient's language): approval requested → the dealer's principal(s);
+approved or returned → the consultant; sent → the customer by e-mail with the offer PDF and the
+signed link; declined by the customer → the consultant (an acceptance opens the deal, and
+``deals.open_from_offer`` tells the consultant and the managers). Links in those messages are
+built on the configured public address (``app.urls.external_url``).
 """
 
 from __future__ import annotations
@@ -18,20 +25,30 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
+from flask import current_app
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.documents.offer_pdf import OfferDocument
+from app.documents.offer_pdf import OfferDocument, render_offer_pdf
 from app.domain.approval import ApprovalResult
 from app.domain.messages import Text
 from app.domain.offer_states import TERMINAL, OfferAction, OfferState, is_expired, transition
 from app.domain.pricing import PricedOffer
+from app.domain.roles import Role
 from app.models.accounts import Dealer, User
 from app.models.customers import Customer, CustomerEvent
 from app.models.offers import Offer, OfferApproval, OfferRevision
 from app.services import audit, signed_links, withdrawal
+from app.services.mail import Attachment
+from app.services.notifications import Message, notify_customer, notify_staff, staff_of
 from app.services.offer_numbers import allocate_offer_number
+from app.urls import external_url
 
+
+#: Who is asked when an offer needs approval (issue 11, item 14: the dealer's principal(s)).
+APPROVERS = (Role.DEALER_PRINCIPAL,)
 
 
 class OfferError(ValueError):
@@ -262,6 +279,13 @@ def submit_for_approval(session: Session, offer: Offer, actor: User) -> None:
     revision = current_revision(offer)
     _apply(session, offer, OfferAction.SUBMIT, approval_required=revision.needs_approval, actor_id=actor.id)
     _event(session, offer, "offer_submitted", offer.number, actor.id)
+    dealer = _dealer(session, offer)
+    params = _params(offer, consultant=actor.name)
+    _tell_staff(
+        session, offer, dealer, staff_of(session, dealer.id, APPROVERS), kind="offer.approval_requested", actor=actor,
+        title=Message("Offer %(number)s waits for your approval", params),
+        body=Message("%(consultant)s asks you to approve offer %(number)s for %(customer)s (%(vehicle)s).", params),
+    )
 
 
 def decide(session: Session, offer: Offer, *, approve: bool, comment: str, approver: User, revision_no: int) -> OfferApproval:
@@ -284,6 +308,18 @@ def decide(session: Session, offer: Offer, *, approve: bool, comment: str, appro
     )
     session.add(decision)
     session.flush()
+    params = _params(offer, approver=approver.name, comment=decision.comment)
+    if approve:
+        title = Message("Offer %(number)s approved by %(approver)s", params)
+        if decision.comment:
+            body = Message("You can now send it to %(customer)s. Comment: %(comment)s", params)
+        else:
+            body = Message("You can now send it to %(customer)s.", params)
+    else:
+        title = Message("Offer %(number)s returned by %(approver)s", params)
+        body = Message("Please revise it and submit it again. Reason: %(comment)s", params)
+    _tell_staff(session, offer, _dealer(session, offer), [offer.consultant], actor=approver,
+                kind="offer.approved" if approve else "offer.returned", title=title, body=body)
     return decision
 
 
@@ -294,14 +330,51 @@ def valid_approval(offer: Offer) -> OfferApproval | None:
     return approvals[-1] if approvals else None
 
 
-def send_offer(session: Session, offer: Offer, *, actor: User, now: datetime) -> None:
-    """Mark the offer sent; refuses content that needs approval and has none for its exact hash."""
+def send_offer(session: Session, offer: Offer, *, actor: User, now: datetime) -> bool:
+    """Mark the offer sent and e-mail it to the customer; return True when a mail went out.
+
+    Refuses (``OfferError``) content that needs approval and has none for its exact hash. The mail
+    (``services.notifications.notify_customer``) is in the customer's language (their preferred
+    locale, else the offer's), carries the signed link to the offer page and the offer PDF (printed
+    in the offer's language, as the customer's link shows it). A customer without an e-mail address
+    gets no mail (False): the consultant shares the link or the QR code instead.
+    """
     revision = current_revision(offer)
     if revision.needs_approval and valid_approval(offer) is None:
         raise OfferError("This offer needs approval before it can be sent.")
     _apply(session, offer, OfferAction.SEND, approval_required=revision.needs_approval, actor_id=actor.id)
     offer.sent_at = offer.sent_at or now
     _event(session, offer, "offer_sent", offer.number, actor.id)
+    return _mail_offer(session, offer, _dealer(session, offer))
+
+
+def _mail_offer(session: Session, offer: Offer, dealer: Dealer) -> bool:
+    customer = offer.customer
+    if not customer.email or customer.is_withdrawn:
+        return False
+    locale = customer.preferred_locale or offer.locale
+    link = customer_link(offer)
+    filename, data = render_pdf(offer, dealer, link)
+    consultant = offer.consultant
+    params = _params(
+        offer, dealer=dealer.name, link=link, consultant=consultant.name if consultant else dealer.name,
+        date=format_date(offer.valid_until, "long", locale=locale) if offer.valid_until else "",
+    )
+    if offer.valid_until:
+        body = Message(
+            "Dear %(customer)s,\n\nthank you for your interest in the %(vehicle)s. Your offer %(number)s from "
+            "%(dealer)s is attached as a PDF; it is valid until %(date)s.\n\nView, accept or decline it here: "
+            "%(link)s\n\n%(consultant)s, %(dealer)s", params)
+    else:
+        body = Message(
+            "Dear %(customer)s,\n\nthank you for your interest in the %(vehicle)s. Your offer %(number)s from "
+            "%(dealer)s is attached as a PDF.\n\nView, accept or decline it here: %(link)s\n\n"
+            "%(consultant)s, %(dealer)s", params)
+    return notify_customer(
+        session, email=customer.email, locale=locale,
+        subject=Message("Your offer %(number)s from %(dealer)s", params), body=body,
+        attachments=[Attachment(filename, "application/pdf", data)],
+    )
 
 
 def withdraw_offer(session: Session, offer: Offer, *, actor: User) -> None:
@@ -345,7 +418,11 @@ def record_view(session: Session, offer: Offer, now: datetime) -> None:
 
 
 def accept_offer(session: Session, offer: Offer, *, typed_name: str, conditions_accepted: bool, now: datetime) -> None:
-    """Record the customer's acceptance: they typed their name and ticked the conditions."""
+    """Record the customer's acceptance: they typed their name and ticked the conditions.
+
+    The consultant (and the managers) are told by ``deals.open_from_offer``, which every acceptance
+    path calls in the same transaction: one message, linking to the deal, instead of two.
+    """
     if not conditions_accepted:
         raise OfferError("Please tick the box to accept the purchasing conditions.")
     if not typed_name.strip():
@@ -362,6 +439,59 @@ def decline_offer(session: Session, offer: Offer, *, reason: str, now: datetime)
     offer.decline_reason = reason.strip()[:2000]
     offer.decided_at = now
     _event(session, offer, "offer_declined", f"{offer.number}: {offer.decline_reason}", None)
+    params = _params(offer, reason=offer.decline_reason)
+    _tell_staff(
+        session, offer, _dealer(session, offer), [offer.consultant], kind="offer.declined",
+        title=Message("Offer %(number)s declined by %(customer)s", params),
+        body=Message("The customer gave this reason: %(reason)s", params) if offer.decline_reason
+        else Message("The customer gave no reason.", params),
+    )
+
+
+def _dealer(session: Session, offer: Offer) -> Dealer:
+    return session.get(Dealer, offer.dealer_id)
+
+
+def _params(offer: Offer, **extra: Any) -> dict[str, Any]:
+    """Return the placeholders every offer message may use, plus ``extra``."""
+    return {"number": offer.number, "customer": offer.customer.full_name, "vehicle": offer.vehicle_label, **extra}
+
+
+def _tell_staff(
+    session: Session, offer: Offer, dealer: Dealer, users, *, kind: str, title: Message, body: Message,
+    actor: User | None = None,
+) -> None:
+    """Notify ``users`` (bell + e-mail) about ``offer``, linking to its page; the ``actor`` is not told of their own step."""
+    recipients = [u for u in users if u is not None and (actor is None or u.id != actor.id)]
+    if recipients:
+        notify_staff(session, dealer=dealer, users=recipients, kind=kind, title=title, body=body, url=staff_link(offer, dealer))
+
+
+def customer_link(offer: Offer) -> str:
+    """Return the absolute signed link to the customer's page of ``offer`` (on ``EXTERNAL_BASE_URL``)."""
+    return external_url("customer.view", token=make_link_token(offer, current_app.config["SECRET_KEY"]))
+
+
+def staff_link(offer: Offer, dealer: Dealer) -> str:
+    """Return the absolute link to the staff page of ``offer`` at ``dealer`` (on ``EXTERNAL_BASE_URL``)."""
+    return external_url("offers.detail", dealer_slug=dealer.slug, offer_id=offer.id)
+
+
+def render_pdf(offer: Offer, dealer: Dealer, link: str) -> tuple[str, bytes]:
+    """Return ``(filename, PDF bytes)`` of the offer's current revision, labels in ``offer.locale``; ``link`` is the QR code.
+
+    The car's stored photo (``services.vehicle_photos``) is printed beside its name when it is a JPEG or PNG.
+    """
+    from sqlalchemy.orm import object_session
+
+    from app.services.storage import get_storage
+    from app.services.vehicle_photos import PDF_TYPES, offer_photo
+
+    photo = offer_photo(object_session(offer), current_revision(offer).snapshot.get("vehicle"), get_storage(current_app.config))
+    image = photo.data if photo is not None and photo.content_type in PDF_TYPES else None
+    with force_locale(offer.locale):
+        data = render_offer_pdf(offer_document(offer, dealer, link=link, gettext=gettext, vehicle_image=image))
+    return f"{offer.number}-v{offer.current_revision_no}.pdf", data
 
 
 def make_link_token(offer: Offer, secret_key: str) -> str:

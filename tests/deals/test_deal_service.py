@@ -40,7 +40,11 @@ def test_accepted_offer_opens_one_deal_with_its_figures(a1):
     # the consultant, the manager and the principal are told, in-app and by e-mail
     recipients = set(db.session.scalars(select(Notification.user_id).where(Notification.deal_id == deal.id)))
     assert a1.consultant.id in recipients and a1.principal.id in recipients and len(recipients) == 3
-    assert db.session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.subject.like(f"%{deal.number}%"))) == 3
+    staff_mails = list(db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.subject.like(f"%{deal.number}%"), OutboxMessage.recipients != a1.customer.email)
+    ))
+    assert len(staff_mails) == 3  # (the customer's copy of the sent offer is the other mail naming the number)
+    assert all(f"/deals/{deal.id}" in m.body_text for m in staff_mails)  # the mail links to the deal page
 
 
 def test_offer_not_accepted_opens_no_deal(a1):
@@ -149,3 +153,19 @@ def test_list_deals_filters_and_stays_in_tenant(a1):
     assert total == 1 and rows[0].id == deal.id
     assert svc.list_deals(db.session, state="delivered")[1] == 0
     assert svc.counts_by_state(db.session) == {"offer_accepted": 1}
+
+
+def test_cancel_tells_the_customer_in_their_language_without_the_internal_reason(app, a1):
+    from flask_babel import force_locale, gettext
+
+    a1.customer.preferred_locale = "ko"
+    deal = deal_factories.deal(a1.dealer, a1.customer, a1.consultant)
+    svc.cancel(db.session, deal, dealer=a1.dealer, reason="Customer bought elsewhere", actor=a1.consultant)
+    [mail] = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.recipients == a1.customer.email, ~OutboxMessage.attachments.any())).all()
+    with force_locale("ko"):
+        assert mail.subject == gettext("Your purchase %(number)s has been cancelled", number=deal.number)
+    assert mail.subject != f"Your purchase {deal.number} has been cancelled"
+    assert "김민준" in mail.body_text and "bought elsewhere" not in mail.body_text
+    told = set(db.session.scalars(select(Notification.user_id).where(Notification.kind == "deal.cancel")))
+    assert a1.consultant.id in told and a1.principal.id in told

@@ -67,7 +67,10 @@ def _outbox(event_type=None) -> list[TestWebhook]:
 
 
 def _mails(to: str) -> list[OutboxMessage]:
-    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipients.contains(to)).order_by(OutboxMessage.id)))
+    """Mails to ``to`` after the offer itself (the sent offer is the one mail with a PDF attached)."""
+    return list(db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.recipients.contains(to), ~OutboxMessage.attachments.any()).order_by(OutboxMessage.id)
+    ))
 
 
 def _events() -> int:

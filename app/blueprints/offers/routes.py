@@ -178,11 +178,13 @@ def submit(offer_id: int):
 @bp.route("/<int:offer_id>/send", methods=["POST"])
 @require_menu("offers")
 def send(offer_id: int):
-    """Mark the offer sent to the customer (refused without a valid approval when one is needed)."""
+    """Send the offer: the customer gets it by e-mail with the PDF (refused without a valid approval when one is needed)."""
 
     def act(offer):
-        offer_service.send_offer(db.session, offer, actor=current_user, now=utcnow())
-        flash(_("The offer is ready for the customer: share the link or the QR code."), "success")
+        if offer_service.send_offer(db.session, offer, actor=current_user, now=utcnow()):
+            flash(_("The offer was e-mailed to %(email)s with the PDF attached.", email=offer.customer.email), "success")
+        else:
+            flash(_("The customer has no e-mail address: share the link or the QR code."), "warning")
 
     return _act(offer_id, act)
 

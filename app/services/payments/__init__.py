@@ -398,7 +398,7 @@ def _on_succeeded(session: Session, deposit: Payment, dealer: Dealer, event: Web
         deal_service.record_event(session, deal, "reservation_lost", channel="system")
         _tell_customer_refund_coming(session, deal, deposit, dealer, lost=True)
         deal_service.cancel(session, deal, dealer=dealer, reason="The vehicle was reserved by another customer first.",
-                            actor=None, now=now)
+                            actor=None, now=now, tell_customer=False)  # the refund mail above says why
         return WebhookOutcome("refunded_lost_race")
     deal_service.advance(session, deal, DealAction.RESERVE, dealer=dealer, channel="system", now=now)
     _send_receipt(session, deal, deposit, dealer)
