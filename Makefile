@@ -9,7 +9,9 @@ PORT ?= 5000
 # pytest-xdist workers for `make test` (each gets its own SQLite file, PostgreSQL database and Redis db).
 TEST_WORKERS ?= auto
 
-.PHONY: demo test install translations db seed run lint extract-messages update-messages bench clean
+PRODUCTION_WORKERS ?= 4
+
+.PHONY: demo test install translations db seed run web worker scheduler lint extract-messages update-messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +37,16 @@ run:
 
 ## Runs the portal with demo data on http://$(HOST):$(PORT) (default 127.0.0.1:5000; SQLite under instance/).
 demo: seed run
+
+## Production processes (Procfile, deploy/systemd): web, background worker, scheduler. Environment from README.
+web: translations
+	$(BIN)/gunicorn --workers $(PRODUCTION_WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+worker: translations
+	$(BIN)/rq worker --url "$$REDIS_URL" forecourt-imports forecourt-scheduled
+
+scheduler: install
+	$(BIN)/rq cron --url "$$REDIS_URL" app/cron.py
 
 ## Runs the whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: translations

@@ -26,44 +26,26 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("expire-offers")
     def expire_offers_command() -> None:
-        """Mark offers expired whose validity ended (end of the dealer's local day); run from cron."""
-        from app.models.base import utcnow
-        from app.services.offers import expire_due_offers
-        from app.tenancy import all_tenants
+        """Mark offers expired whose validity ended (end of the dealer's local day); run from the scheduler."""
+        from app.jobs import expire_offers
 
-        with all_tenants():
-            count = expire_due_offers(db.session, utcnow())
-            db.session.commit()
-        click.echo(f"{count} offer(s) expired.")
+        click.echo(f"{expire_offers()} offer(s) expired.")
 
     @app.cli.command("reap-imports")
     def reap_imports_command() -> None:
         """Mark failed every import whose job stopped without finishing (killed worker); run from the scheduler."""
-        from flask import current_app
+        from app.jobs import reap_imports
 
-        from app.models.base import utcnow
-        from app.services.inventory_jobs import reap_stalled
-        from app.tenancy import all_tenants
-
-        with all_tenants():
-            reaped = reap_stalled(db.session, utcnow(), config=current_app.config)
-            db.session.commit()
-        click.echo(f"{len(reaped)} stopped import(s) marked failed.")
+        click.echo(f"{len(reap_imports())} stopped import(s) marked failed.")
 
     @app.cli.command("cleanup-uploads")
     @click.option("--keep-days", default=7, show_default=True, type=click.IntRange(1, 3650),
                   help="Uploads of imports left unfinished for this many days are deleted.")
     def cleanup_uploads_command(keep_days: int) -> None:
         """Delete the uploads of imports never saved nor discarded (reports stay); run daily from the scheduler."""
-        from app.models.base import utcnow
-        from app.services.inventory_jobs import cleanup_abandoned_uploads, delete_stored
-        from app.tenancy import all_tenants
+        from app.jobs import cleanup_uploads
 
-        with all_tenants():
-            keys = cleanup_abandoned_uploads(db.session, utcnow(), keep_days=keep_days)
-            db.session.commit()
-        delete_stored(keys)  # only after the commit that forgot them
-        click.echo(f"{len(keys)} abandoned upload file(s) deleted.")
+        click.echo(f"{cleanup_uploads(keep_days)} abandoned upload file(s) deleted.")
 
     @app.cli.command("import-inventory")
     @click.option("--dealer", "dealer_slug", required=True, help="Slug of the dealer whose stock is imported.")
