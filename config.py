@@ -107,6 +107,8 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    #: Strict-Transport-Security on every response (the portal is only served over TLS in production).
+    HSTS_ENABLED = True
 
 
 CONFIGS = {

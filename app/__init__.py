@@ -30,7 +30,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
             if not os.environ.get(key):
                 raise ConfigurationError(f"{key} must be set in production")
 
-    from app import access, cli, database, errors, i18n
+    from app import access, cli, database, errors, i18n, security
     from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
     from app.tenancy import install_listeners
 
@@ -45,6 +45,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     i18n.init_app(app)
     access.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
 
     from app.blueprints.api import bp as api_bp
     from app.blueprints.auth import bp as auth_bp
