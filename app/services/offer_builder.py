@@ -47,7 +47,14 @@ from app.domain.finance import (
 )
 from app.domain.money import quantum
 from app.domain.offer_states import valid_until_for
-from app.domain.option_rules import Configuration, Conflict, ConflictKind, OptionCatalog, Severity, validate_configuration
+from app.domain.option_rules import (
+    Configuration,
+    Conflict,
+    ConflictKind,
+    OptionCatalog,
+    Severity,
+    validate_configuration,
+)
 from app.domain.pricing import (
     AccessoryChoice,
     CashPayment,
