@@ -49,7 +49,14 @@ from app.domain.finance import (
 from app.domain.messages import Text
 from app.domain.money import quantum
 from app.domain.offer_states import valid_until_for
-from app.domain.option_rules import Configuration, Conflict, ConflictKind, OptionCatalog, Severity, validate_configuration
+from app.domain.option_rules import (
+    Configuration,
+    Conflict,
+    ConflictKind,
+    OptionCatalog,
+    Severity,
+    validate_configuration,
+)
 from app.domain.preset_discounts import CATALOG_CONDITION, CatalogIndex
 from app.domain.pricing import (
     AccessoryChoice,

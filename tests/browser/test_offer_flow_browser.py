@@ -124,6 +124,8 @@ def test_offer_built_approved_sent_and_accepted_in_the_browser(browser, live_ser
     row.get_by_role("link", name=number).click()
     expect(boss.get_by_test_id("offer-state")).to_have_text("Pending approval")
     boss.get_by_label("Comment").fill("OK, loyal customer")
+    # This page's own badge has loaded (in the closed menu drawer): the answer awaited below is the next page's.
+    expect(boss.get_by_test_id("approval-badge")).to_have_text("1")
     with boss.expect_response("**/offers/approvals/badge") as badge:
         boss.get_by_role("button", name="Approve").click()
     assert "count-badge" not in badge.value.text()  # nothing waits any more: the menu badge is gone

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import shutil
 import subprocess
 from decimal import Decimal
@@ -184,8 +183,9 @@ def pdf_shot(page, url: str, shots, name: str) -> str:
     assert data.startswith(b"%PDF"), data[:200]
     target = shots.folder / f"pdf-{name}.pdf"
     target.write_bytes(data)
-    if shutil.which("pdftoppm"):
-        subprocess.run(["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "2", str(target), str(target.with_suffix(""))],
+    pdftoppm = shutil.which("pdftoppm")  # poppler-utils; without it the PDF is kept, not rendered
+    if pdftoppm:
+        subprocess.run([pdftoppm, "-r", "80", "-png", "-f", "1", "-l", "2", str(target), str(target.with_suffix(""))],  # noqa: S603 - our own file
                        check=True, timeout=60)
     return pdf_text(data)
 
@@ -379,7 +379,7 @@ def test_seoul_offer_in_korean_at_tablet_size(browser, live_server, shots, viewp
     pytest.param(PORTRAIT, "th", "th_ca", id="portrait-tablet-thai"),
 ])
 def test_toronto_stock_offer_at_tablet_size(browser, live_server, shots, viewport, ui, reader):
-    world, ids = live_server.world, live_server.ids
+    world = live_server.world
     slug = world.slugs["toronto"]
     name = f"{ui}-{'land' if viewport is LANDSCAPE else 'port'}"
     consultant = _context(browser, live_server, viewport, locale="en-CA", timezone="America/Toronto")

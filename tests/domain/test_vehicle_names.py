@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from app.domain.vehicle_names import MAX_TRIM_CHARS, MAX_TRIM_WORDS, clean_title, clean_trim, display_name, vehicle_title
+from app.domain.vehicle_names import (
+    MAX_TRIM_CHARS,
+    MAX_TRIM_WORDS,
+    clean_title,
+    clean_trim,
+    display_name,
+    vehicle_title,
+)
 
 KIJIJI = Path(__file__).resolve().parents[2] / "app" / "demo" / "data" / "kijiji_listings_2019.csv"
 
