@@ -2,7 +2,7 @@
 
 A Toronto dealer like the demo one: gross floor 250.00 CAD, threshold 1,500.00, a consultant with
 1,000.00 of discount authority. Before issue 11 every offer on a car without a cost needed the
-principal, even at full price ("Gross is unknown, so the floor 250.00 cannot be checked").
+principal, even at full price ("Gross is unknown, so the floor CA$250.00 cannot be checked").
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ def _choose_rule(app, shop, rule: str) -> None:
 
 def _form(csrf: str, key: str, stock_id: int, discount: str = "") -> dict:
     form = {"csrf_token": csrf, "idempotency_key": key, "source": "stock", "stock_id": stock_id,
-            "new_customer_name": "Noah Tremblay", "new_customer_email": "noah.tremblay@example.com"}
+            "new_customer_name": "Noah Tremblay", "new_customer_email": "noah.tremblay@example.com",
+            "new_customer_privacy": "y"}
     if discount:
         form.update(manual_kind="amount", manual_value=discount, manual_reason="Clearance")
     return form
@@ -65,7 +66,7 @@ def test_default_rule_requires_approval_and_says_so(client, login, shop):
     login(shop["consultant"])
     csrf, key = open_builder(client, shop["slug"])
     html = post(client, shop["slug"], "reprice", _form(csrf, key, shop["unknown"])).get_data(as_text=True)
-    assert "Needs approval" in html and "Gross is unknown, so the floor 250.00 cannot be checked" in html
+    assert "Needs approval" in html and "Gross is unknown, so the floor CA$250.00 cannot be checked" in html
     assert 'data-rule="require_approval"' in html
     assert "Cost unknown: approval required, because the gross floor cannot be checked (dealer setting)." in html
     # A car with a cost at full price: gross 2,495.00 ≥ 250.00, nothing to approve, no cost note.
@@ -84,7 +85,7 @@ def test_authority_only_rule_lets_full_price_through_and_still_checks_authority(
     at_limit = post(client, shop["slug"], "reprice", _form(csrf, key, shop["unknown"], "1000.00")).get_data(as_text=True)
     assert "Needs approval" not in at_limit  # exactly the consultant's 1,000.00
     over = post(client, shop["slug"], "reprice", _form(csrf, key, shop["unknown"], "1000.01")).get_data(as_text=True)
-    assert "Needs approval" in over and "Discount 1,000.01 exceeds your authority of 1,000.00" in over
+    assert "Needs approval" in over and "Discount CA$1,000.01 exceeds your authority of CA$1,000.00" in over
     assert "Gross is unknown" not in over
 
     saved = post(client, shop["slug"], "new", _form(csrf, key, shop["unknown"]))
