@@ -171,8 +171,14 @@ def test_import_job_runs_on_rq_with_a_simple_worker(app, client, login, world):
     app.config["REDIS_URL"] = REDIS_URL
     try:
         _mapping_post(client, world, batch_id)
-        waiting = client.get(f"{_base(world)}/import/{batch_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
-        assert 'hx-trigger="every 1s"' in waiting  # the page polls while the job is queued
+        # A worker listens on the queue (registered, not yet working): the page polls while the job is queued.
+        listener = SimpleWorker([queue], connection=connection)
+        listener.register_birth()
+        try:
+            waiting = client.get(f"{_base(world)}/import/{batch_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+        finally:
+            listener.register_death()
+        assert 'hx-trigger="every 1s"' in waiting and 'data-testid="no-worker"' not in waiting
         assert len(queue) == 1
         assert queue.jobs[0].stopped_callback is job_stopped  # a job stopped by hand still drops the upload
         with app.app_context():

@@ -152,12 +152,14 @@ _SIDEWAYS = """(selector) => Array.from(document.querySelectorAll(selector))
 
 def assert_text_wraps_at_words(page, selector: str) -> None:
     """No box under ``selector`` breaks inside a word."""
+    page.wait_for_load_state("load")
     broken = page.evaluate(_BROKEN_CELLS, selector)
     assert not broken, f"text broken inside words at {page.viewport_size}: {broken}"
 
 
 def assert_amounts_whole(page, selector: str) -> None:
-    """Every amount under ``selector`` is unwrapped, unclipped and on screen."""
+    """Every amount under ``selector`` is unwrapped, unclipped and on screen (measured once the page's CSS applies)."""
+    page.wait_for_load_state("load")  # right after a navigation the DOM can be there before the stylesheet
     assert page.locator(selector).count() > 0, selector
     clipped = page.evaluate(_CLIPPED, selector)
     assert not clipped, f"amounts clipped or wrapping at {page.viewport_size}: {clipped}"
