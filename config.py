@@ -60,6 +60,14 @@ class Config:
     LANGUAGES = ["en", "ko", "ru", "th", "zh_Hans"]
 
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    # Object storage shared by every web server and worker: STORAGE_BACKEND=s3 (app.services.storage).
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
+    S3_BUCKET = os.environ.get("S3_BUCKET", "")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")  # empty for AWS; MinIO/Ceph/… otherwise
+    S3_REGION = os.environ.get("S3_REGION", "us-east-1")
+    S3_PREFIX = os.environ.get("S3_PREFIX", "")
+    S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID", "")  # empty: boto3's own chain (env, profile, role)
+    S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY", "")
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "25")) * 1024 * 1024
     # Fernet key for secrets stored in fields (payment-provider keys). Development and tests derive a
     # stable key from SECRET_KEY when unset (app.services.field_crypto); production requires it.
