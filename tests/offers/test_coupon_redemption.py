@@ -172,7 +172,7 @@ def test_cancelling_the_deal_gives_the_coupon_and_budget_back(shop, dealer_scope
     assert _counters(shop) == (1, 1, D(1000000))
 
 
-def test_customer_who_accepts_a_used_up_offer_sees_the_new_price(app, client, shop, world):
+def test_customer_who_accepts_a_used_up_offer_sees_the_new_price(app, client, login, shop, world):
     with app.app_context(), scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
         dealer = db.session.get(Dealer, world.ids["a1"])
         today = utcnow()  # the customer's link checks the offer's validity against the real clock
@@ -196,6 +196,10 @@ def test_customer_who_accepts_a_used_up_offer_sees_the_new_price(app, client, sh
         assert offer.state is OfferState.VIEWED and offer.current_revision_no == 2 and offer.decided_at is None
         assert deal_service.deal_for_offer(db.session, offer.id) is None
         assert _counters(shop) == (1, 1, D(1000000))
+    # The consultant sees the same reasons on the offer page.
+    login(world.emails["consultant_a1"])
+    staff = client.get(f"/d/{world.slugs['a1']}/offers/{second_id}").get_data(as_text=True)
+    assert 'data-testid="repriced"' in staff and "Coupon ONCE has already been used" in staff
 
 
 def test_marketer_sees_uses_and_budget_left(app, client, login, shop, world):
