@@ -48,7 +48,7 @@ from app.domain.finance import (
 )
 from app.domain.messages import Text
 from app.domain.money import quantum
-from app.domain.offer_states import valid_until_for
+from app.domain.offer_states import OfferState, valid_until_for
 from app.domain.option_rules import (
     Configuration,
     Conflict,
@@ -938,8 +938,11 @@ def reprice_used_up(
     promotion is left out by the engine ("budget exhausted") and the used-up coupon code is dropped.
     Saved through ``offers.reprice_for_customer`` (see there what the customer and consultant see).
     Returns None, with the consultant told, when the offer was not made in the builder or no longer
-    prices (a car sold meanwhile…): the consultant then makes the new offer by hand.
+    prices (a car sold meanwhile…): the consultant then makes the new offer by hand. Returns None
+    and does nothing when the offer is no longer with the customer (accepted meanwhile).
     """
+    if offer.state not in (OfferState.SENT, OfferState.VIEWED):
+        return None  # decided meanwhile (a parallel acceptance of the same offer won): nothing to re-price
     revision = offer_service.current_revision(offer)
     reasons = [u.message for u in used_up.used_up]
     data = BuilderInput.from_json(revision.inputs or {})

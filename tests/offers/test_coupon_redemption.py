@@ -217,3 +217,33 @@ def test_marketer_sees_uses_and_budget_left(app, client, login, shop, world):
     coupon = client.get(f"{base}/{shop['coupon']}").get_data(as_text=True)
     assert 'data-testid="coupon-usage"' in coupon
     assert "<td>ONCE</td>" in coupon and "1 of 1" in coupon
+
+
+def test_an_offer_not_made_in_the_builder_is_refused_and_the_consultant_told(shop, dealer_scope, world):
+    from app.domain.pricing import PricingInput, StockVehicle, price_offer
+    from app.models.notifications import Notification
+    from app.services import promotions as promotion_service
+    from tests.offer_factories import AUTHORITY, KRW_TABLE, POLICY
+
+    _accept(_sent_offer(dealer_scope, world, shop["customers"][0]), dealer_scope)
+    consultant = db.session.get(User, world.ids["user_consultant_a1"])
+    # Priced by hand (no builder inputs) with the coupon before it was used.
+    row = db.session.get(Promotion, shop["coupon"])
+    promo = promotion_service.to_domain(row, "Asia/Seoul", overrides={"coupons": [("ONCE", 1, 0)]})
+    priced = price_offer(PricingInput(
+        currency="KRW", brand_id=row.brand_id, dealer_id=dealer_scope.id, now_utc=NOW, fee_tax_table=KRW_TABLE,
+        vehicle=StockVehicle(stock_number="S9", label="Tucson", model_code="TUC", trim_code="TUC-INS",
+                             list_price=D(35000000), acquisition_cost=D(31000000)),
+        promotions=(promo,), coupon_codes=("ONCE",)))
+    offer = offer_service.create_offer(
+        db.session, dealer=dealer_scope, customer=db.session.get(builder.Customer, shop["customers"][1]),
+        consultant=consultant, inputs={}, priced=priced, approval=priced.approval.check(AUTHORITY, POLICY),
+        vehicle={"label": "Tucson"}, texts={}, valid_until=NOW.date().replace(year=2099), locale="en", now=NOW)
+    offer_service.send_offer(db.session, offer, actor=consultant, now=NOW)
+    with pytest.raises(PromotionUsedUp) as refused:
+        offer_service.accept_offer(db.session, offer, typed_name="Buyer 1", conditions_accepted=True, now=LATER)
+    assert builder.reprice_used_up(db.session, offer, dealer_scope, refused.value, now=LATER) is None
+    assert offer.current_revision_no == 1 and offer.state is OfferState.SENT
+    told = db.session.scalars(select(Notification.title).where(Notification.user_id == consultant.id,
+                                                               Notification.kind == "offer.repriced")).all()
+    assert told == [f"Offer {offer.number}: a coupon or promotion ran out before Buyer 1 accepted"]

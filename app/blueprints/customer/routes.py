@@ -94,6 +94,8 @@ def accept(token: str):
         # Nothing of the acceptance is kept; the re-priced revision (or the consultant's note) is.
         db.session.rollback()
         offer = db.session.get(Offer, offer.id)
+        if offer.state not in (OfferState.SENT, OfferState.VIEWED):
+            return redirect(url_for("customer.view", token=token))  # a parallel tap of this customer won
         revision = reprice_used_up(db.session, offer, g.dealer, used_up, now=utcnow())
         db.session.commit()
         reasons = "; ".join(tr(u.message) for u in used_up.used_up)
