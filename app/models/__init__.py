@@ -45,7 +45,7 @@ from app.models.notifications import Notification
 from app.models.offers import Offer, OfferApproval, OfferNumberCounter, OfferRevision
 from app.models.partner_banks import PartnerBank
 from app.models.payments import Payment, PaymentEvent, TestCheckoutSession, TestWebhook
-from app.models.promotions import Coupon, Promotion, PromotionBanner
+from app.models.promotions import Coupon, Promotion, PromotionBanner, PromotionRedemption
 from app.models.trade_ins import TradeInAppraisal, TradeInPhoto
 
 __all__ = [
@@ -56,7 +56,7 @@ __all__ = [
     "ExpertReview", "Feature", "FeeSetting", "FinanceApplication", "FinanceDocument", "IdempotencyRecord",
     "ImportBatch", "ImportColumnMapping", "Membership", "ModelDeposit", "Notification", "Offer", "OfferApproval",
     "OfferNumberCounter", "OfferRevision", "Option", "OutboxAttachment", "OutboxMessage", "PartnerBank", "Payment",
-    "PaymentEvent", "PresetDiscount", "Promotion", "PromotionBanner", "PurchasingConditions", "ReservationSettings",
+    "PaymentEvent", "PresetDiscount", "Promotion", "PromotionBanner", "PromotionRedemption", "PurchasingConditions", "ReservationSettings",
     "StockVehicle", "TaxSetting", "TestCheckoutSession", "TestWebhook", "TradeInAppraisal", "TradeInPhoto", "Trim",
     "TrimColor", "User", "VehicleModel", "VehiclePhoto", "Video", "Warranty",
 ]

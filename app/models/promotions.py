@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.accounts import Dealer
 from app.models.base import Base, TimestampMixin
 from app.models.catalog import localized
-from app.tenancy import BrandScoped
+from app.tenancy import BrandScoped, TenantScoped
 
 promotion_dealer = Table(
     "promotion_dealer",
@@ -119,6 +119,34 @@ class Coupon(BrandScoped, Base):
     used_count: Mapped[int] = mapped_column(default=0)
 
     promotion: Mapped[Promotion] = relationship(back_populates="coupons")
+
+
+class PromotionRedemption(TenantScoped, Base):
+    """One promotion (and coupon) used up by one accepted offer: what its counters were moved by.
+
+    Written by ``services.promotion_redemptions.redeem`` when the customer accepts, released (never
+    deleted) when the deal is cancelled: ``released_at`` set, the counters moved back by exactly
+    ``uses`` and ``amount``. ``uses``: budget uses taken (one per line for an item-level promotion,
+    one per offer otherwise); ``amount``: the customer benefit counted against the amount budget, in
+    ``currency``. Unique per (offer, promotion): an offer redeems a promotion once. Dealer-owned (the
+    acceptance happens in the dealer's scope); ``brand_id`` is the promotion's brand, for reports.
+    """
+
+    __tablename__ = "promotion_redemption"
+    __table_args__ = (UniqueConstraint("dealer_id", "offer_id", "promotion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id", ondelete="RESTRICT"), index=True)
+    promotion_id: Mapped[int] = mapped_column(ForeignKey("promotion.id", ondelete="RESTRICT"), index=True)
+    coupon_id: Mapped[int | None] = mapped_column(ForeignKey("promotion_coupon.id", ondelete="RESTRICT"), index=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"), index=True)
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deal.id", ondelete="SET NULL"), index=True)
+    offer_revision_no: Mapped[int]
+    uses: Mapped[int] = mapped_column(default=1)
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    redeemed_at: Mapped[datetime]
+    released_at: Mapped[datetime | None]
 
 
 class PromotionBanner(BrandScoped, TimestampMixin, Base):

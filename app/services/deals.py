@@ -35,11 +35,11 @@ from app.models.dealer_settings import ModelDeposit, ReservationSettings
 from app.models.deals import Deal, DealEvent
 from app.models.inventory import StockVehicle, VehicleStatus
 from app.models.offers import Offer
+from app.models.promotions import PromotionRedemption
 from app.services import audit, signed_links
 from app.services.notifications import Message, notify_customer, notify_roles
 from app.services.offer_numbers import allocate_offer_number
 from app.urls import external_url
-
 
 #: ``(session, deal) -> dict`` of ``DealFacts`` fields; registered by the step services.
 FACT_PROVIDERS: list[Callable[[Session, Deal], dict[str, Any]]] = []
@@ -140,6 +140,10 @@ def open_from_offer(session: Session, offer: Offer, dealer: Dealer, *, now: date
     session.add(deal)
     _event(session, deal, "opened", note=offer.number, occurred_at=now)
     session.flush()
+    # The coupon and budget uses taken at acceptance belong to this deal: its cancellation gives them back.
+    for redemption in session.scalars(select(PromotionRedemption).where(
+            PromotionRedemption.offer_id == offer.id, PromotionRedemption.deal_id.is_(None))):
+        redemption.deal_id = deal.id
     audit.record(session, "deal.open", deal, after={"state": deal.state.value, "offer": offer.number})
     # This is how the consultant hears that the customer accepted: every acceptance opens its deal here.
     params = {"number": deal.number, "customer": offer.customer.full_name, "vehicle": deal.vehicle_label}

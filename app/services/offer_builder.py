@@ -48,7 +48,7 @@ from app.domain.finance import (
 )
 from app.domain.messages import Text
 from app.domain.money import quantum
-from app.domain.offer_states import valid_until_for
+from app.domain.offer_states import OfferState, valid_until_for
 from app.domain.option_rules import (
     Configuration,
     Conflict,
@@ -82,10 +82,10 @@ from app.models.customers import Customer
 from app.models.dealer_settings import ApprovalSettings, ConsultantProfile, FeeSetting, PresetDiscount, TaxSetting
 from app.models.inventory import ONLINE_STATUSES, VehicleStatus
 from app.models.inventory import StockVehicle as StockRow
-from app.models.offers import Offer
+from app.models.offers import Offer, OfferRevision
 from app.models.partner_banks import PartnerBank
 from app.services import customers as customer_service
-from app.services import dealer_settings, partner_banks, promotions
+from app.services import dealer_settings, partner_banks, promotion_redemptions, promotions
 from app.services import offers as offer_service
 from app.services.catalog import catalog_from_snapshot
 
@@ -925,3 +925,44 @@ def save(
         vehicle=result.vehicle, texts=texts, actor=user, base_revision_no=base_revision_no or 0,
     )
     return offer
+
+
+def reprice_used_up(
+    session: Session, offer: Offer, dealer: Dealer, used_up: promotion_redemptions.PromotionUsedUp, *, now: datetime
+) -> OfferRevision | None:
+    """Re-price a sent offer whose coupon or promotion budget ran out as the customer accepted; return the new revision.
+
+    Call it after rolling back the refused acceptance (``promotion_redemptions.PromotionUsedUp``).
+    The offer is priced again from its builder inputs as of its current revision (the promotions
+    and prices of that day, so only what ran out changes) with today's counters, so the exhausted
+    promotion is left out by the engine ("budget exhausted") and the used-up coupon code is dropped.
+    Saved through ``offers.reprice_for_customer`` (see there what the customer and consultant see).
+    Returns None, with the consultant told, when the offer was not made in the builder or no longer
+    prices (a car sold meanwhile…): the consultant then makes the new offer by hand. Returns None
+    and does nothing when the offer is no longer with the customer (accepted meanwhile).
+    """
+    if offer.state not in (OfferState.SENT, OfferState.VIEWED):
+        return None  # decided meanwhile (a parallel acceptance of the same offer won): nothing to re-price
+    revision = offer_service.current_revision(offer)
+    reasons = [u.message for u in used_up.used_up]
+    data = BuilderInput.from_json(revision.inputs or {})
+    result = None
+    if data.model_code or data.stock_id is not None:
+        gone = {u.coupon_code for u in used_up.used_up if u.coupon_code}
+        if data.coupon_code and data.coupon_code.strip().upper() in gone:
+            data = replace(data, coupon_code="")
+        owner = session.get(User, offer.consultant_id) if offer.consultant_id else None
+        if owner is not None:
+            membership = session.scalar(select(Membership).where(Membership.user_id == owner.id,
+                                                                 Membership.dealer_id == dealer.id))
+            result = build(session, dealer=dealer, user=owner, membership=membership, data=data,
+                           now=revision.created_at, locale=offer.locale)
+    if result is None or not result.ok or result.priced is None or result.approval is None:
+        offer_service.tell_used_up(session, offer, repriced=False)
+        session.flush()
+        return None
+    return offer_service.reprice_for_customer(
+        session, offer, inputs=data.to_json(), priced=result.priced, approval=result.approval, vehicle=result.vehicle,
+        texts={k: v for k, v in (revision.snapshot.get("texts") or {}).items() if k != "repriced_because"},
+        reasons=reasons,
+    )

@@ -40,12 +40,11 @@ from app.domain.roles import Role
 from app.models.accounts import Dealer, User
 from app.models.customers import Customer, CustomerEvent
 from app.models.offers import Offer, OfferApproval, OfferRevision
-from app.services import audit, signed_links, withdrawal
+from app.services import audit, promotion_redemptions, signed_links, withdrawal
 from app.services.mail import Attachment
 from app.services.notifications import Message, notify_customer, notify_staff, staff_of
 from app.services.offer_numbers import allocate_offer_number
 from app.urls import external_url
-
 
 #: Who is asked when an offer needs approval (issue 11, item 14: the dealer's principal(s)).
 APPROVERS = (Role.DEALER_PRINCIPAL,)
@@ -274,6 +273,67 @@ def amend_accepted_offer(
     return revision
 
 
+def reprice_for_customer(
+    session: Session,
+    offer: Offer,
+    *,
+    inputs: dict,
+    priced: PricedOffer,
+    approval: ApprovalResult,
+    vehicle: dict[str, Any],
+    texts: dict[str, Any],
+    reasons: list[Text],
+) -> OfferRevision | None:
+    """Save the re-priced revision of a sent offer whose coupon or promotion budget ran out before acceptance.
+
+    What a customer expects: the price they accepted included a brand-funded saving that is gone, so
+    the acceptance is refused and they see the new price and why before deciding again — they are
+    never bound to a higher price they did not see. The dealer's own terms are unchanged, so the
+    offer stays with the customer (``sent``/``viewed``) and they may accept the new figures at once;
+    ``texts["repriced_because"]`` keeps the reasons (``Text`` JSON) printed on the page. An approval
+    of the previous revision is carried over (a copy bound to the new hash, comment ``"← v<n>"``)
+    when the new revision needs approval for the same dealer discount. When it would need a new
+    approval nothing is saved and None is returned: the consultant re-prices it by hand (the
+    customer keeps seeing the old figures and cannot accept them). The consultant is told either
+    way. Audit-logged as ``offer.reprice``.
+    """
+    base = current_revision(offer)
+    texts = dict(texts, repriced_because=[r.as_json() for r in reasons])
+    carried: OfferApproval | None = None
+    if approval.needs_approval:
+        approvals = [a for a in base.approvals if a.decision == "approved" and a.content_hash == base.content_hash]
+        if not approvals or priced.approval.discount_total != base.discount_total:
+            tell_used_up(session, offer, repriced=False)
+            return None
+        carried = approvals[-1]
+    snapshot = build_snapshot(priced, vehicle=vehicle, texts=texts)
+    revision = _new_revision(offer, base.revision_no + 1, inputs=inputs, snapshot=snapshot, priced=priced,
+                             approval=approval, actor=None)
+    if carried is not None:
+        session.add(OfferApproval(
+            dealer_id=offer.dealer_id, revision=revision, decision="approved", comment=f"← v{base.revision_no}",
+            content_hash=revision.content_hash, decided_by_id=carried.decided_by_id, decided_at=carried.decided_at,
+        ))
+    session.flush()
+    audit.record(session, "offer.reprice", offer, before={"revision_no": base.revision_no},
+                 after={"revision_no": revision.revision_no, "out_the_door_price": priced.out_the_door_price,
+                        "reasons": [str(r) for r in reasons], "state": offer.state.value})
+    _event(session, offer, "offer_repriced", f"{offer.number} v{revision.revision_no}: " + "; ".join(reasons), None)
+    tell_used_up(session, offer, repriced=True)
+    return revision
+
+
+def tell_used_up(session: Session, offer: Offer, *, repriced: bool) -> None:
+    """Tell the consultant that a coupon or promotion of ``offer`` ran out as the customer accepted."""
+    params = _params(offer)
+    title = Message("Offer %(number)s: a coupon or promotion ran out before %(customer)s accepted", params)
+    if repriced:
+        body = Message("The offer was re-priced without it; %(customer)s sees the new price and can accept it.", params)
+    else:
+        body = Message("Please re-price the offer and send it to %(customer)s again.", params)
+    _tell_staff(session, offer, _dealer(session, offer), [offer.consultant], kind="offer.repriced", title=title, body=body)
+
+
 def submit_for_approval(session: Session, offer: Offer, actor: User) -> None:
     """Send the current revision to the approval queue (only when it needs approval)."""
     revision = current_revision(offer)
@@ -420,6 +480,10 @@ def record_view(session: Session, offer: Offer, now: datetime) -> None:
 def accept_offer(session: Session, offer: Offer, *, typed_name: str, conditions_accepted: bool, now: datetime) -> None:
     """Record the customer's acceptance: they typed their name and ticked the conditions.
 
+    The offer's coupon and promotion-budget uses are taken here (``promotion_redemptions.redeem``);
+    when one ran out it raises ``promotion_redemptions.PromotionUsedUp`` with nothing recorded, and
+    the caller re-prices the offer without it (``offer_builder.reprice_used_up``).
+
     The consultant (and the managers) are told by ``deals.open_from_offer``, which every acceptance
     path calls in the same transaction: one message, linking to the deal, instead of two.
     """
@@ -427,6 +491,11 @@ def accept_offer(session: Session, offer: Offer, *, typed_name: str, conditions_
         raise OfferError("Please tick the box to accept the purchasing conditions.")
     if not typed_name.strip():
         raise OfferError("Please type your full name to accept the offer.")
+    try:
+        transition(offer.state, OfferAction.ACCEPT)
+    except ValueError as exc:
+        raise OfferError(str(exc)) from exc
+    promotion_redemptions.redeem(session, offer, now=now)
     _apply(session, offer, OfferAction.ACCEPT)
     offer.accepted_name = typed_name.strip()[:200]
     offer.decided_at = now

@@ -11,12 +11,15 @@ from app.blueprints.customer.forms import AcceptForm, DeclineForm
 from app.domain.deal_states import DealState
 from app.domain.offer_states import OfferState
 from app.extensions import db, limiter
+from app.i18n import money, tr
 from app.models.accounts import Dealer
 from app.models.base import utcnow
 from app.models.offers import Offer
 from app.services import deals as deal_service
 from app.services import offers as offer_service
+from app.services.offer_builder import reprice_used_up
 from app.services.offer_pdf_response import pdf_response
+from app.services.promotion_redemptions import PromotionUsedUp
 from app.services.storage import get_storage
 from app.services.vehicle_photos import external_photo_url, offer_photo
 from app.tenancy import TenantScope, all_tenants, set_scope
@@ -87,6 +90,23 @@ def accept(token: str):
     try:
         offer_service.accept_offer(db.session, offer, typed_name=form.full_name.data, conditions_accepted=form.conditions.data, now=utcnow())
         deal = deal_service.open_from_offer(db.session, offer, g.dealer)
+    except PromotionUsedUp as used_up:
+        # Nothing of the acceptance is kept; the re-priced revision (or the consultant's note) is.
+        db.session.rollback()
+        offer = db.session.get(Offer, offer.id)
+        if offer.state not in (OfferState.SENT, OfferState.VIEWED):
+            return redirect(url_for("customer.view", token=token))  # a parallel tap of this customer won
+        revision = reprice_used_up(db.session, offer, g.dealer, used_up, now=utcnow())
+        db.session.commit()
+        reasons = "; ".join(tr(u.message) for u in used_up.used_up)
+        if revision is not None:
+            flash(_("%(reasons)s. Your offer was updated without it: the new out-the-door price is %(price)s. "
+                    "Please review it and accept again if it suits you.", reasons=reasons,
+                    price=money(offer.out_the_door_price, offer.currency)), "warning")
+        else:
+            flash(_("%(reasons)s. Your offer has to be updated; your sales consultant will send you the new offer.",
+                    reasons=reasons), "warning")
+        return redirect(url_for("customer.view", token=token))
     except (offer_service.OfferError, deal_service.DealError) as exc:
         db.session.rollback()
         flash(_(str(exc)), "error")
