@@ -135,6 +135,23 @@ def tr(value, locale: str | None = None) -> str:
     return messages.render(value, gettext, format_param)
 
 
+def error_message(exc: BaseException) -> str:
+    """Word a refused step's message (a service or domain error) for the reader, in the current locale.
+
+    The message is a ``messages.Text`` (msgid and parameters), an error with ``msgid``/``params``
+    attributes (``HandoverError``), or an English literal extracted by its error class's keyword
+    (``Makefile``: ``-k OfferError``…) and translated here; anything else is shown as it is.
+    """
+    message = exc.args[0] if exc.args else ""
+    if isinstance(message, messages.Text):
+        return tr(message)
+    msgid = getattr(exc, "msgid", None)
+    if isinstance(msgid, str) and msgid:
+        params = getattr(exc, "params", None) or {}
+        return tr(messages.Text(msgid, **params))
+    return gettext(str(message)) if message else ""
+
+
 def name_label(obj) -> str:
     """Return a catalog or promotion name in the reader's language (Jinja ``|label``).
 

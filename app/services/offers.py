@@ -46,7 +46,6 @@ from app.services.notifications import Message, notify_customer, notify_staff, s
 from app.services.offer_numbers import allocate_offer_number
 from app.urls import external_url
 
-
 #: Who is asked when an offer needs approval (issue 11, item 14: the dealer's principal(s)).
 APPROVERS = (Role.DEALER_PRINCIPAL,)
 
