@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import abort, flash, g
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -63,7 +63,7 @@ def _show(change: FigureChange, value, currency: str) -> str:
     if change.key == "apr_percent":
         return format_decimal(Decimal(str(value)).normalize()) + " %"
     if change.key == "term_months":
-        return _("%(n)s months", n=value)
+        return ngettext("%(num)s month", "%(num)s months", int(value))
     return str(value)
 
 
