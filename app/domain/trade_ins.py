@@ -87,8 +87,8 @@ def transition(status: TradeInStatus, action: TradeInAction) -> TradeInStatus:
     """Return the status after ``action``; raises ``TradeInError`` for a move not in ``TRANSITIONS``."""
     target = TRANSITIONS.get((status, action))
     if target is None:
-        raise TradeInError(Text(N_("This step is not possible for a trade-in appraisal that is %(status)s."),
-                              status=Text(STATUS_LABELS.get(status, status.value))))
+        message = Text(N_("This step is not possible for a trade-in appraisal that is %(status)s."), status=Text(STATUS_LABELS.get(status, status.value)))
+        raise TradeInError(message)
     return target
 
 
@@ -140,8 +140,8 @@ def check_vehicle(*, vin: str | None, year: int | None, make: str | None, model:
     if checked.vin is None:
         raise TradeInError(checked.errors[0].message, "vin")
     if year is None or not MIN_YEAR <= year <= today.year + 1:
-        raise TradeInError(Text(N_("Enter a model year between %(low)s and %(high)s."), low=MIN_YEAR, high=today.year + 1),
-                           "year")
+        message = Text(N_("Enter a model year between %(low)s and %(high)s."), low=MIN_YEAR, high=today.year + 1)
+        raise TradeInError(message, "year")
     make, model = (make or "").strip(), (model or "").strip()
     if not make:
         raise TradeInError("Enter the make.", "make")
@@ -150,7 +150,8 @@ def check_vehicle(*, vin: str | None, year: int | None, make: str | None, model:
     if len(make) > 60 or len(model) > 80:
         raise TradeInError("The make or model is too long.", "model")
     if odometer is None or not 0 <= odometer <= MAX_ODOMETER:
-        raise TradeInError(Text(N_("Enter the odometer reading (0 to %(max)s)."), max=MAX_ODOMETER), "odometer")
+        message = Text(N_("Enter the odometer reading (0 to %(max)s)."), max=MAX_ODOMETER)
+        raise TradeInError(message, "odometer")
     if odometer_unit not in ODOMETER_UNITS:
         raise TradeInError("Choose km or mi.", "odometer_unit")
     return VehicleFacts(checked.vin, year, make, model, odometer, odometer_unit)
@@ -165,7 +166,8 @@ def check_condition(answers: Mapping[str, str | None]) -> dict[str, str]:
     for question in CONDITION_QUESTIONS:
         answer = answers.get(question.key)
         if answer not in question.choices:
-            raise TradeInError(Text(N_("Answer the question: %(question)s."), question=Text(question.label)), question.key)
+            message = Text(N_("Answer the question: %(question)s."), question=Text(question.label))
+            raise TradeInError(message, question.key)
         result[question.key] = answer
     return result
 
@@ -183,17 +185,21 @@ _AMOUNT_TEXTS = {
 def _amount(value: Decimal | None, currency: str, field: str) -> Decimal:
     missing, invalid, negative, inexact = _AMOUNT_TEXTS[field]
     if value is None:
-        raise TradeInError(Text(missing), field)
+        message = Text(missing)
+        raise TradeInError(message, field)
     try:
         if not isinstance(value, Decimal) or not value.is_finite():
             raise InvalidOperation
         exact = value.quantize(quantum(currency))
     except InvalidOperation as exc:
-        raise TradeInError(Text(invalid), field) from exc
+        message = Text(invalid)
+        raise TradeInError(message, field) from exc
     if value < ZERO:
-        raise TradeInError(Text(negative), field)
+        message = Text(negative)
+        raise TradeInError(message, field)
     if exact != value:
-        raise TradeInError(Text(inexact, currency=currency), field)
+        message = Text(inexact, currency=currency)
+        raise TradeInError(message, field)
     return exact
 
 

@@ -119,7 +119,8 @@ def save_promotion(
         select(Coupon.code).where(Coupon.promotion_id != (row.id or 0)))}
     for code, _max, _used in new_coupons:
         if code.upper() in taken:
-            raise PromotionInvalid(Text(N_("Coupon code %(code)s is already used by another promotion."), code=code), "coupons")
+            message = Text(N_("Coupon code %(code)s is already used by another promotion."), code=code)
+            raise PromotionInvalid(message, "coupons")
     is_new = row.id is None
     before, after = ({}, dict(values)) if is_new else audit.changes(row, list(values), values)
     for key, value in values.items():

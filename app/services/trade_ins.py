@@ -135,16 +135,19 @@ def check_photos(photos: Iterable[PhotoUpload]) -> list[ProcessedImage]:
     """
     uploads = [p for p in photos if p.data or p.name]
     if len(uploads) > MAX_PHOTOS:
-        raise TradeInError(Text(N_("Upload at most %(count)s photos."), count=MAX_PHOTOS), "photos")
+        message = Text(N_("Upload at most %(count)s photos."), count=MAX_PHOTOS)
+        raise TradeInError(message, "photos")
     processed = []
     for upload in uploads:
         label = upload.name or "photo"
         try:
             image = process_image(upload.data, max_bytes=MAX_PHOTO_BYTES)
         except ImageRejected as exc:
-            raise TradeInError(Text(N_("%(file)s: %(problem)s"), file=label, problem=_as_text(exc)), "photos") from exc
+            message = Text(N_("%(file)s: %(problem)s"), file=label, problem=_as_text(exc))
+            raise TradeInError(message, "photos") from exc
         if image.extension not in PHOTO_TYPES:
-            raise TradeInError(Text(N_("%(file)s: upload a JPEG or PNG photo."), file=label), "photos")
+            message = Text(N_("%(file)s: upload a JPEG or PNG photo."), file=label)
+            raise TradeInError(message, "photos")
         processed.append(image)
     return processed
 
@@ -380,8 +383,8 @@ def apply_to_offer(
     if appraisal.status is not TradeInStatus.APPRAISED or appraisal.value is None:
         raise TradeInError("Only an appraised trade-in can be applied to the offer.")
     if appraisal.applied_revision_no is not None:
-        raise TradeInError(Text(N_("This appraisal is already in the offer (revision %(revision)s)."),
-                                 revision=appraisal.applied_revision_no))
+        message = Text(N_("This appraisal is already in the offer (revision %(revision)s)."), revision=appraisal.applied_revision_no)
+        raise TradeInError(message)
     offer, deal = _offer_and_deal(session, appraisal)
     if deal is not None and deal.state in DEAL_TERMINAL:
         raise TradeInError("The deal is closed; its offer can no longer change.")
@@ -413,9 +416,10 @@ def apply_to_offer(
     if not result.ok or result.priced is None or result.approval is None:
         problems = [m for ms in result.errors.values() for m in ms]
         if not problems:
-            raise TradeInError(Text(N_("The offer could not be re-priced with this trade-in.")))
-        raise TradeInError(Text(N_("The offer could not be re-priced with this trade-in: %(problem)s"),
-                                problem=_as_text(problems[0])))
+            message = Text(N_("The offer could not be re-priced with this trade-in."))
+            raise TradeInError(message)
+        message = Text(N_("The offer could not be re-priced with this trade-in: %(problem)s"), problem=_as_text(problems[0]))
+        raise TradeInError(message)
     priced = result.priced
     texts = revision.snapshot.get("texts") or {}
     try:
