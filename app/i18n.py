@@ -31,6 +31,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.domain import messages
+from app.domain.contact import format_phone
 from app.domain.pricing.labels import customer_line_label, payment_label
 from app.domain.vehicle_names import clean_title, vehicle_title
 from app.extensions import babel
@@ -135,6 +136,32 @@ def tr(value, locale: str | None = None) -> str:
     return messages.render(value, gettext, format_param)
 
 
+def error_message(exc: BaseException) -> str:
+    """Word a refused step's message (a service or domain error) for the reader, in the current locale.
+
+    The message is a ``messages.Text`` (msgid and parameters), an error with ``msgid``/``params``
+    attributes (``HandoverError``), or an English literal extracted by its error class's keyword
+    (``Makefile``: ``-k OfferError``…) and translated here; anything else is shown as it is.
+    """
+    message = exc.args[0] if exc.args else ""
+    if isinstance(message, messages.Text):
+        return tr(message)
+    msgid = getattr(exc, "msgid", None)
+    if isinstance(msgid, str) and msgid:
+        params = getattr(exc, "params", None) or {}
+        return tr(messages.Text(msgid, **params))
+    return gettext(str(message)) if message else ""
+
+
+def phone(number: str | None) -> str:
+    """Format a phone number for the reader (Jinja ``|phone``): national format in the dealer's or brand's
+    country, international elsewhere (``domain.contact.format_phone``); None → empty."""
+    if not number:
+        return ""
+    tenant = g.get("dealer") or g.get("brand")
+    return format_phone(number, getattr(tenant, "country", "") or "")
+
+
 def name_label(obj) -> str:
     """Return a catalog or promotion name in the reader's language (Jinja ``|label``).
 
@@ -221,7 +248,7 @@ def init_app(app: Flask) -> None:
     """Initialise Flask-Babel and register the formatting filters."""
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters.update(money=money, datetime=_dt, date=_d, number=format_decimal, qr_svg=qr_svg, tr=tr,
-                                 label=name_label, vehicle_name=clean_title)
+                                 label=name_label, vehicle_name=clean_title, phone=phone)
     app.jinja_env.globals.update(vehicle_title=vehicle_title, line_label=_line_label)
     app.jinja_env.globals.update(language_name=language_name, available_locales=available_locales,
                                  payment_label=_payment_label, customer_event_label=customer_event_label)

@@ -31,6 +31,7 @@ from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer
 
 from app.documents.fonts import paragraph_font, register_fonts
 from app.documents.offer_pdf import BRAND_COLOUR, _NumberedCanvas, _Writer
+from app.domain.contact import format_phone, region_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,8 @@ class _ContractWriter(_Writer):
         content = d.content
         dealer = content["dealer"]
         left = [self.p(dealer["name"], self.h2, bold=True)] + [self.p(line, self.small) for line in dealer["address"]]
-        left.append(self.p(" · ".join(x for x in (dealer["phone"], dealer["email"]) if x), self.small))
+        country = region_of(dealer["phone"])  # the contract content has no country: the showroom phone tells it
+        left.append(self.p(" · ".join(x for x in (format_phone(dealer["phone"], country), dealer["email"]) if x), self.small))
         customer = content["customer"]
         facts = [
             [self.p(_("Contract"), self.small), self.p(f"{content['deal']['number']} (v{d.version})", bold=True)],
@@ -92,7 +94,7 @@ class _ContractWriter(_Writer):
             offer = content["offer"]
             facts.append([self.p(_("Offer"), self.small), self.p(f"{offer['number']} (v{offer['revision_no']})")])
         facts.append([self.p(_("Customer"), self.small), self.p(customer["name"], bold=True)])
-        for line in (customer.get("address"), " · ".join(x for x in (customer.get("email"), customer.get("phone")) if x)):
+        for line in (customer.get("address"), " · ".join(x for x in (customer.get("email"), format_phone(customer.get("phone") or "", country)) if x)):
             if line:
                 facts.append([self.p("", self.small), self.p(line, self.small)])
         if content.get("consultant"):

@@ -43,7 +43,14 @@ def phone_search_key(raw: str, country: str) -> str | None:
 
 
 def format_phone(e164: str, country: str) -> str:
-    """Return an E.164 number formatted for display in ``country`` (national format at home, else international)."""
+    """Return a phone number formatted for display in ``country`` (national format at home, else international).
+
+    ``format_phone("+821043218765", "KR")`` → ``"010-4321-8765"``; in ``"CA"`` → ``"+82 10-4321-8765"``.
+    ``e164`` may also be a number typed with its country code (``"+82 2-555-0123"``); text that is not
+    a phone number is returned as it is.
+    """
+    if not e164:
+        return ""
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
@@ -51,3 +58,11 @@ def format_phone(e164: str, country: str) -> str:
     region = phonenumbers.region_code_for_number(number)
     fmt = phonenumbers.PhoneNumberFormat.NATIONAL if region == country.upper() else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     return phonenumbers.format_number(number, fmt)
+
+
+def region_of(phone: str) -> str:
+    """Return the ISO country (``"KR"``) of an international phone number, or ``""`` when it has none."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(phone or "", None)) or ""
+    except phonenumbers.NumberParseException:
+        return ""

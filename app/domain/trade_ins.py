@@ -29,6 +29,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from app.domain.messages import N_, Text
 from app.domain.money import ZERO, quantum
 from app.domain.offer_states import expires_at
 from app.domain.vin import check_vin
@@ -46,6 +47,14 @@ class TradeInStatus(StrEnum):
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
 
+
+#: A status as a word inside a sentence ("… that is expired"), translated by the reader's locale.
+STATUS_LABELS = {
+    TradeInStatus.REQUESTED: N_("requested"),
+    TradeInStatus.APPRAISED: N_("appraised"),
+    TradeInStatus.EXPIRED: N_("expired"),
+    TradeInStatus.WITHDRAWN: N_("withdrawn"),
+}
 
 class TradeInAction(StrEnum):
     """What can happen to an appraisal request."""
@@ -78,7 +87,8 @@ def transition(status: TradeInStatus, action: TradeInAction) -> TradeInStatus:
     """Return the status after ``action``; raises ``TradeInError`` for a move not in ``TRANSITIONS``."""
     target = TRANSITIONS.get((status, action))
     if target is None:
-        raise TradeInError(f"Cannot {action.value} a trade-in appraisal that is {status.value}.")
+        message = Text(N_("This step is not possible for a trade-in appraisal that is %(status)s."), status=Text(STATUS_LABELS.get(status, status.value)))
+        raise TradeInError(message)
     return target
 
 
@@ -130,7 +140,8 @@ def check_vehicle(*, vin: str | None, year: int | None, make: str | None, model:
     if checked.vin is None:
         raise TradeInError(checked.errors[0].message, "vin")
     if year is None or not MIN_YEAR <= year <= today.year + 1:
-        raise TradeInError(f"Enter a model year between {MIN_YEAR} and {today.year + 1}.", "year")
+        message = Text(N_("Enter a model year between %(low)s and %(high)s."), low=MIN_YEAR, high=today.year + 1)
+        raise TradeInError(message, "year")
     make, model = (make or "").strip(), (model or "").strip()
     if not make:
         raise TradeInError("Enter the make.", "make")
@@ -139,7 +150,8 @@ def check_vehicle(*, vin: str | None, year: int | None, make: str | None, model:
     if len(make) > 60 or len(model) > 80:
         raise TradeInError("The make or model is too long.", "model")
     if odometer is None or not 0 <= odometer <= MAX_ODOMETER:
-        raise TradeInError(f"Enter the odometer reading (0 to {MAX_ODOMETER:,}).", "odometer")
+        message = Text(N_("Enter the odometer reading (0 to %(max)s)."), max=MAX_ODOMETER)
+        raise TradeInError(message, "odometer")
     if odometer_unit not in ODOMETER_UNITS:
         raise TradeInError("Choose km or mi.", "odometer_unit")
     return VehicleFacts(checked.vin, year, make, model, odometer, odometer_unit)
@@ -154,36 +166,52 @@ def check_condition(answers: Mapping[str, str | None]) -> dict[str, str]:
     for question in CONDITION_QUESTIONS:
         answer = answers.get(question.key)
         if answer not in question.choices:
-            raise TradeInError(f"Answer the question: {question.label}.", question.key)
+            message = Text(N_("Answer the question: %(question)s."), question=Text(question.label))
+            raise TradeInError(message, question.key)
         result[question.key] = answer
     return result
 
 
-def _amount(value: Decimal | None, currency: str, what: str, field: str) -> Decimal:
+#: field → (missing, not a number, negative, too many decimals) messages of an amount.
+_AMOUNT_TEXTS = {
+    "payoff": (N_("Enter the payoff (0 if none)."), N_("The payoff is not a valid amount."),
+               N_("The payoff cannot be negative."), N_("The payoff has too many decimals for %(currency)s.")),
+    "value": (N_("Enter the appraised value (0 if none)."), N_("The appraised value is not a valid amount."),
+              N_("The appraised value cannot be negative."),
+              N_("The appraised value has too many decimals for %(currency)s.")),
+}
+
+
+def _amount(value: Decimal | None, currency: str, field: str) -> Decimal:
+    missing, invalid, negative, inexact = _AMOUNT_TEXTS[field]
     if value is None:
-        raise TradeInError(f"Enter the {what} (0 if none).", field)
+        message = Text(missing)
+        raise TradeInError(message, field)
     try:
         if not isinstance(value, Decimal) or not value.is_finite():
             raise InvalidOperation
         exact = value.quantize(quantum(currency))
     except InvalidOperation as exc:
-        raise TradeInError(f"The {what} is not a valid amount.", field) from exc
+        message = Text(invalid)
+        raise TradeInError(message, field) from exc
     if value < ZERO:
-        raise TradeInError(f"The {what} cannot be negative.", field)
+        message = Text(negative)
+        raise TradeInError(message, field)
     if exact != value:
-        raise TradeInError(f"The {what} has too many decimals for {currency}.", field)
+        message = Text(inexact, currency=currency)
+        raise TradeInError(message, field)
     return exact
 
 
 def check_payoff(payoff: Decimal | None, currency: str) -> Decimal:
     """Return the declared payoff (loan still owed on the car) at the currency's exponent; ``TradeInError`` if bad."""
-    return _amount(payoff, currency, "payoff", "payoff")
+    return _amount(payoff, currency, "payoff")
 
 
 def check_appraisal(value: Decimal | None, valid_until: date | None, currency: str, today: date) -> tuple[Decimal, date]:
     """Return ``(value, valid_until)`` of an appraisal; raises ``TradeInError`` for a negative or inexact
     value, or a validity date missing or before ``today`` (the dealer's local date)."""
-    amount = _amount(value, currency, "appraised value", "value")
+    amount = _amount(value, currency, "value")
     if valid_until is None:
         raise TradeInError("Enter the date the value is valid until.", "valid_until")
     if valid_until < today:

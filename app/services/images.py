@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from app.domain.messages import N_, Text
+
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
 class ImageRejected(ValueError):
-    """The upload is not an acceptable image; the message says why."""
+    """The upload is not an acceptable image; the message (a ``Text``) says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +47,11 @@ def process_image(
     too large (in pixels) images.
     """
     if not data:
-        raise ImageRejected("The file is empty.")
+        message = Text(N_("The file is empty."))
+        raise ImageRejected(message)
     if len(data) > max_bytes:
-        raise ImageRejected(f"The image is {len(data) // 1024} KB; the limit is {max_bytes // 1024} KB.")
+        message = Text(N_("The image is %(size)s KB; the limit is %(limit)s KB."), size=len(data) // 1024, limit=max_bytes // 1024)
+        raise ImageRejected(message)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -55,11 +59,15 @@ def process_image(
                 fmt = probe.format
                 width, height = probe.size
                 if fmt not in ALLOWED_FORMATS:
-                    raise ImageRejected(f"{fmt or 'This'} files are not accepted; upload a JPEG, PNG or WebP image.")
+                    message = (Text(N_("%(format)s files are not accepted; upload a JPEG, PNG or WebP image."), format=fmt)
+                               if fmt else Text(N_("This file is not accepted; upload a JPEG, PNG or WebP image.")))
+                    raise ImageRejected(message)
                 if width * height > max_pixels:
-                    raise ImageRejected(f"The image is {width}×{height} pixels; that is too large.")
+                    message = Text(N_("The image is %(width)s×%(height)s pixels; that is too large."), width=width, height=height)
+                    raise ImageRejected(message)
                 if min(width, height) < min_side:
-                    raise ImageRejected(f"The image is {width}×{height} pixels; that is too small.")
+                    message = Text(N_("The image is %(width)s×%(height)s pixels; that is too small."), width=width, height=height)
+                    raise ImageRejected(message)
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
@@ -73,5 +81,6 @@ def process_image(
     except ImageRejected:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError, SyntaxError) as exc:
-        raise ImageRejected("The file is not a readable JPEG, PNG or WebP image.") from exc
+        message = Text(N_("The file is not a readable JPEG, PNG or WebP image."))
+        raise ImageRejected(message) from exc
     return ProcessedImage(data=out.getvalue(), extension=ALLOWED_FORMATS[fmt], width=width, height=height)

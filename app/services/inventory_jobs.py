@@ -25,12 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
-
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.extensions import db
 from app.domain.deal_states import N_
+from app.extensions import db
 from app.imports.readers import ImportFileError
 from app.models.accounts import Dealer
 from app.models.base import utcnow

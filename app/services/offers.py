@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from app.documents.offer_pdf import OfferDocument, render_offer_pdf
 from app.domain.approval import ApprovalResult
+from app.domain.contact import format_phone
 from app.domain.messages import Text
 from app.domain.offer_states import TERMINAL, OfferAction, OfferState, is_expired, transition
 from app.domain.pricing import PricedOffer
@@ -624,7 +625,7 @@ def offer_document(offer: Offer, dealer: Dealer, *, link: str, gettext, vehicle_
     return OfferDocument(
         dealer_name=dealer.name,
         dealer_address=dealer.address_lines,
-        dealer_phone=dealer.phone,
+        dealer_phone=format_phone(dealer.phone or "", dealer.country),
         dealer_email=dealer.email,
         brand_name=dealer.brand.name,
         number=offer.number,

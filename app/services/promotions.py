@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from app.domain import promotions as rules
+from app.domain.messages import N_, Text
 from app.models.accounts import Brand, Dealer
 from app.models.base import utcnow
 from app.models.promotions import Coupon, Promotion, PromotionBanner
@@ -75,7 +76,7 @@ def to_domain(row: Promotion, timezone: str, *, overrides: dict[str, Any] | None
             withdrawn=bool(data["withdrawn"]),
         )
     except rules.PromotionError as exc:
-        raise PromotionInvalid(str(exc), exc.field) from exc
+        raise PromotionInvalid(exc.args[0], exc.field) from exc
 
 
 def status(row: Promotion, timezone: str, now_utc: datetime | None = None) -> rules.PromotionStatus:
@@ -113,12 +114,13 @@ def save_promotion(
         try:
             rules.ensure_editable(to_domain(row, timezone), replace(proposed, id=row.id), now)
         except rules.PromotionError as exc:
-            raise PromotionInvalid(str(exc), exc.field) from exc
+            raise PromotionInvalid(exc.args[0], exc.field) from exc
     taken = {c.upper() for c in session.scalars(
         select(Coupon.code).where(Coupon.promotion_id != (row.id or 0)))}
     for code, _max, _used in new_coupons:
         if code.upper() in taken:
-            raise PromotionInvalid(f"Coupon code {code} is already used by another promotion", "coupons")
+            message = Text(N_("Coupon code %(code)s is already used by another promotion."), code=code)
+            raise PromotionInvalid(message, "coupons")
     is_new = row.id is None
     before, after = ({}, dict(values)) if is_new else audit.changes(row, list(values), values)
     for key, value in values.items():
@@ -146,7 +148,7 @@ def publish(session: Session, row: Promotion, timezone: str, now_utc: datetime |
     try:
         rules.publish(to_domain(row, timezone), now)
     except rules.PromotionError as exc:
-        raise PromotionInvalid(str(exc), exc.field) from exc
+        raise PromotionInvalid(exc.args[0], exc.field) from exc
     row.published, row.published_at = True, now
     session.flush()
     audit.record(session, "promotion_published", row, after={"status": str(status(row, timezone, now))})
@@ -160,7 +162,7 @@ def withdraw(session: Session, row: Promotion, timezone: str, now_utc: datetime 
     try:
         rules.withdraw(to_domain(row, timezone), now)
     except rules.PromotionError as exc:
-        raise PromotionInvalid(str(exc), exc.field) from exc
+        raise PromotionInvalid(exc.args[0], exc.field) from exc
     row.withdrawn, row.withdrawn_at = True, now
     session.flush()
     audit.record(session, "promotion_withdrawn", row, before={"status": str(before)}, after={"status": "withdrawn"})

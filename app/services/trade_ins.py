@@ -40,6 +40,7 @@ from app.domain.deal_amendments import amended_amount_financed
 from app.domain.deal_states import TERMINAL as DEAL_TERMINAL
 from app.domain.deal_states import DealState
 from app.domain.finance_application import scenarios_from_snapshot
+from app.domain.messages import N_, Text
 from app.domain.money import ZERO
 from app.domain.offer_states import EDITABLE, OfferState
 from app.domain.roles import Role
@@ -119,6 +120,13 @@ def local_today(dealer: Dealer, now: datetime) -> date:
     return now.astimezone(ZoneInfo(dealer.timezone)).date()
 
 
+def _as_text(problem) -> Text:
+    """Return a refusal as a ``Text`` to nest in a sentence (a plain message becomes its own msgid)."""
+    if isinstance(problem, BaseException):
+        problem = problem.args[0] if problem.args else str(problem)
+    return problem if isinstance(problem, Text) else Text(str(problem).replace("%", "%%"))
+
+
 def check_photos(photos: Iterable[PhotoUpload]) -> list[ProcessedImage]:
     """Validate every photo by content (JPEG or PNG, ≤ ``MAX_PHOTO_BYTES``, at most ``MAX_PHOTOS``).
 
@@ -127,16 +135,19 @@ def check_photos(photos: Iterable[PhotoUpload]) -> list[ProcessedImage]:
     """
     uploads = [p for p in photos if p.data or p.name]
     if len(uploads) > MAX_PHOTOS:
-        raise TradeInError(f"Upload at most {MAX_PHOTOS} photos.", "photos")
+        message = Text(N_("Upload at most %(count)s photos."), count=MAX_PHOTOS)
+        raise TradeInError(message, "photos")
     processed = []
     for upload in uploads:
         label = upload.name or "photo"
         try:
             image = process_image(upload.data, max_bytes=MAX_PHOTO_BYTES)
         except ImageRejected as exc:
-            raise TradeInError(f"{label}: {exc}", "photos") from exc
+            message = Text(N_("%(file)s: %(problem)s"), file=label, problem=_as_text(exc))
+            raise TradeInError(message, "photos") from exc
         if image.extension not in PHOTO_TYPES:
-            raise TradeInError(f"{label}: upload a JPEG or PNG photo.", "photos")
+            message = Text(N_("%(file)s: upload a JPEG or PNG photo."), file=label)
+            raise TradeInError(message, "photos")
         processed.append(image)
     return processed
 
@@ -372,7 +383,8 @@ def apply_to_offer(
     if appraisal.status is not TradeInStatus.APPRAISED or appraisal.value is None:
         raise TradeInError("Only an appraised trade-in can be applied to the offer.")
     if appraisal.applied_revision_no is not None:
-        raise TradeInError(f"This appraisal is already in the offer (revision {appraisal.applied_revision_no}).")
+        message = Text(N_("This appraisal is already in the offer (revision %(revision)s)."), revision=appraisal.applied_revision_no)
+        raise TradeInError(message)
     offer, deal = _offer_and_deal(session, appraisal)
     if deal is not None and deal.state in DEAL_TERMINAL:
         raise TradeInError("The deal is closed; its offer can no longer change.")
@@ -402,8 +414,12 @@ def apply_to_offer(
         now=revision.created_at if accepted else now, locale=offer.locale, vehicle_held=deal is not None,
     )
     if not result.ok or result.priced is None or result.approval is None:
-        messages = "; ".join(m for ms in result.errors.values() for m in ms) or "the offer could not be priced"
-        raise TradeInError(f"The offer could not be re-priced with this trade-in: {messages}")
+        problems = [m for ms in result.errors.values() for m in ms]
+        if not problems:
+            message = Text(N_("The offer could not be re-priced with this trade-in."))
+            raise TradeInError(message)
+        message = Text(N_("The offer could not be re-priced with this trade-in: %(problem)s"), problem=_as_text(problems[0]))
+        raise TradeInError(message)
     priced = result.priced
     texts = revision.snapshot.get("texts") or {}
     try:

@@ -65,7 +65,7 @@ def test_trade_in_typed_in_the_offer_prefills_both_forms(app, client, login, wor
     trade = TradeInInput(vin=tf.VIN, year=2003, make="Honda", model="Accord", odometer=182000, condition="good",
                          allowance=D(11_000_000), payoff=D(4_500_000))
     deal_id, link = _deal(app, world, trade_in=trade)
-    expected = [f'value="{tf.VIN}"', 'value="2003"', 'value="Honda"', 'value="Accord"', 'value="182000"', 'value="4500000"']
+    expected = [f'value="{tf.VIN}"', 'value="2003"', 'value="Honda"', 'value="Accord"', 'value="182000"', 'value="4,500,000"']
     customer_form = client.get(f"{link}/trade-in").get_data(as_text=True)
     assert all(v in customer_form for v in expected), customer_form[:3000]
     login(world.emails["consultant_a1"])

@@ -250,7 +250,7 @@ def test_edit_after_approval_voids_it_and_stale_form_keeps_input(app, client, lo
     login(world.emails["consultant_a1"])
 
     edit_page = client.get(f"/d/{slug}/offers/{offer_id}/edit").get_data(as_text=True)
-    assert 'value="900000"' in edit_page and 'name="base_revision_no" type="hidden" value="1"' in edit_page
+    assert 'value="900,000"' in edit_page and 'name="base_revision_no" type="hidden" value="1"' in edit_page
     csrf = csrf_token(client, f"/d/{slug}/offers/{offer_id}/edit")
     # a bigger discount after approval: new revision, back to draft, the approval no longer counts
     edited = post(client, slug, f"{offer_id}/edit", _form(csrf, "", seoul, manual_value="1500000", base_revision_no=1))

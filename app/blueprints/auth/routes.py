@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.blueprints.auth import bp
 from app.blueprints.auth.forms import ForgotPasswordForm, LocaleForm, LoginForm, ResetPasswordForm
 from app.extensions import db, limiter
-from app.i18n import available_locales, language_name
+from app.i18n import available_locales, error_message, language_name
 from app.models.accounts import User
 from app.services import accounts
 from app.services.mail import MailSettings, send_mail
@@ -130,7 +130,7 @@ def reset_password(token: str):
                 db.session, token, current_app.config["SECRET_KEY"], current_app.config["PASSWORD_RESET_MAX_AGE"]
             )
         except accounts.InvalidResetToken as exc:
-            flash(str(exc), "error")
+            flash(error_message(exc), "error")
             return render_template("auth/reset_invalid.html"), 400
         form = ResetPasswordForm()
         if form.validate_on_submit():
@@ -150,7 +150,7 @@ def accept_invite(token: str):
         try:
             user = dealers.verify_invite_token(db.session, token, current_app.config["SECRET_KEY"])
         except accounts.InvalidResetToken as exc:
-            flash(str(exc), "error")
+            flash(error_message(exc), "error")
             return render_template("auth/reset_invalid.html"), 400
         form = ResetPasswordForm()
         if form.validate_on_submit():
@@ -213,7 +213,7 @@ def accept_invitation(token: str):
                 db.session, token, current_app.config["SECRET_KEY"], current_app.config["CONSULTANT_INVITATION_MAX_AGE"]
             )
         except consultants.InvalidInvitation as exc:
-            flash(str(exc), "error")
+            flash(error_message(exc), "error")
             return render_template("auth/invitation_invalid.html"), 400
         form = AcceptInvitationForm()
         if form.validate_on_submit():

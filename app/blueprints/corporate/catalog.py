@@ -24,6 +24,7 @@ from app.blueprints.corporate.common import form_error_status, get_or_404, local
 from app.domain import option_rules as rules
 from app.domain.roles import Permission
 from app.extensions import db, htmx
+from app.i18n import error_message
 from app.models.catalog import (
     Accessory,
     Category,
@@ -232,7 +233,7 @@ def _save_hero_image(form, obj) -> bool:
     try:
         image = process_image(upload.read(), max_bytes=current_app.config.get("CATALOG_IMAGE_MAX_BYTES", 8 * 1024 * 1024))
     except ImageRejected as exc:
-        form.hero_image.errors = [str(exc)]
+        form.hero_image.errors = [error_message(exc)]
         return False
     obj.hero_image_key = get_storage(current_app.config).save(image.data, area="catalog", extension=image.extension)
     return True

@@ -37,6 +37,7 @@ from wtforms.validators import (
 )
 
 from app.domain.money import minor_units, round_money
+from app.forms.fields import MoneyField as SharedMoneyField
 from app.i18n import tenant_currency
 
 LOCALES = ("en", "ko", "ru", "th", "zh_Hans")
@@ -52,18 +53,8 @@ class FiniteDecimalField(DecimalField):
             raise ValueError(self.gettext("Not a valid decimal value."))
 
 
-class MoneyField(FiniteDecimalField):
-    """An amount in the brand's currency: shown at its minor unit (KRW 0, THB 2 places) and refused with more."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("places", None)
-        super().__init__(*args, **kwargs)
-
-    def _value(self) -> str:
-        currency = tenant_currency()
-        if not self.raw_data and isinstance(self.data, Decimal) and currency:
-            return str(round_money(self.data, currency))
-        return super()._value()
+class MoneyField(SharedMoneyField):
+    """An amount in the brand's currency: shown grouped at its minor unit (KRW 0, THB 2 places), refused with more."""
 
     def post_validate(self, form, validation_stopped) -> None:
         """Refuse an amount with more decimals than the currency has (a KRW price of 19,990,000.5)."""

@@ -13,6 +13,7 @@ from app.blueprints.corporate import forms as f
 from app.blueprints.corporate.common import form_error_status, get_or_404, render
 from app.domain.roles import Permission
 from app.extensions import db
+from app.i18n import error_message
 from app.models.partner_banks import PartnerBank
 from app.services import partner_banks as service
 
@@ -61,7 +62,7 @@ def _edit(bank: PartnerBank):
                 if exc.field == "name":
                     form.name.errors = [*form.name.errors, _("Another partner bank already has this name.")]
                 else:  # the form checks the same rules first; this is the finance domain's last word
-                    form.form_errors.append(str(exc))
+                    form.form_errors.append(error_message(exc))
             else:
                 db.session.commit()
                 flash(_("Partner bank saved."), "success")

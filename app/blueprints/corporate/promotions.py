@@ -13,6 +13,7 @@ from app.blueprints.corporate.common import form_error_status, get_or_404, local
 from app.domain.promotions import PromotionStatus
 from app.domain.roles import Permission
 from app.extensions import db
+from app.i18n import error_message
 from app.models.accounts import Dealer
 from app.models.catalog import Accessory, Option, Trim, VehicleModel
 from app.models.promotions import Promotion, PromotionBanner
@@ -96,9 +97,9 @@ def _edit_promotion(row: Promotion):
                 db.session.rollback()
                 target = _FIELD_FOR.get(exc.field or "", exc.field)
                 if target in form:
-                    form[target].errors = [*form[target].errors, str(exc)]
+                    form[target].errors = [*form[target].errors, error_message(exc)]
                 else:
-                    flash(str(exc), "error")
+                    flash(error_message(exc), "error")
             else:
                 db.session.commit()
                 flash(_("Promotion saved."), "success")
@@ -155,7 +156,7 @@ def promotion_action(promotion_id: int, action: str):
         (service.publish if action == "publish" else service.withdraw)(db.session, row, g.brand.timezone)
     except service.PromotionInvalid as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(error_message(exc), "error")
     else:
         db.session.commit()
         flash(_("Promotion published.") if action == "publish" else _("Promotion withdrawn."), "success")
@@ -201,7 +202,7 @@ def _edit_banner(row: PromotionBanner):
                         image = process_image(upload.read(), max_bytes=current_app.config.get(
                             "BANNER_IMAGE_MAX_BYTES", 5 * 1024 * 1024), display_box=(1600, 600))
                     except ImageRejected as exc:
-                        raise service.PromotionInvalid(str(exc), "image") from exc
+                        raise service.PromotionInvalid(exc.args[0], "image") from exc
                     values["image_key"] = "pending"
                 dealers = list(db.session.scalars(select(Dealer).where(Dealer.id.in_(form.dealer_ids.data or []))))
                 service.check_banner(row, values, dealers)
@@ -214,9 +215,9 @@ def _edit_banner(row: PromotionBanner):
                 db.session.rollback()
                 target = exc.field if exc.field in form else None
                 if target:
-                    form[target].errors = [*form[target].errors, str(exc)]
+                    form[target].errors = [*form[target].errors, error_message(exc)]
                 else:
-                    flash(str(exc), "error")
+                    flash(error_message(exc), "error")
             else:
                 db.session.commit()
                 flash(_("Banner saved."), "success")

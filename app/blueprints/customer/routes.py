@@ -11,7 +11,7 @@ from app.blueprints.customer.forms import AcceptForm, DeclineForm
 from app.domain.deal_states import DealState
 from app.domain.offer_states import OfferState
 from app.extensions import db, limiter
-from app.i18n import money, tr
+from app.i18n import error_message, money, tr
 from app.models.accounts import Dealer
 from app.models.base import utcnow
 from app.models.offers import Offer
@@ -109,7 +109,7 @@ def accept(token: str):
         return redirect(url_for("customer.view", token=token))
     except (offer_service.OfferError, deal_service.DealError) as exc:
         db.session.rollback()
-        flash(_(str(exc)), "error")
+        flash(error_message(exc), "error")
         return redirect(url_for("customer.view", token=token))
     db.session.commit()
     flash(_("Thank you. You accepted the offer; your sales consultant will contact you."), "success")
@@ -127,7 +127,7 @@ def decline(token: str):
     try:
         offer_service.decline_offer(db.session, offer, reason=form.reason.data or "", now=utcnow())
     except offer_service.OfferError as exc:
-        flash(str(exc), "error")
+        flash(error_message(exc), "error")
         return redirect(url_for("customer.view", token=token))
     db.session.commit()
     flash(_("You declined the offer. Thank you for letting us know."), "info")

@@ -12,7 +12,7 @@ from app.blueprints.dealer.forms import DeactivateForm, InviteForm, ReactivateFo
 from app.blueprints.dealer.routes import attach_error, invalid_status, render
 from app.domain.roles import Role
 from app.extensions import db
-from app.i18n import available_locales, language_name
+from app.i18n import available_locales, error_message, language_name
 from app.services import consultants as service
 from app.services.images import ImageRejected, process_image
 from app.services.mail import MailSettings, send_mail
@@ -131,7 +131,7 @@ def consultant_edit(user_id: int):
                 try:
                     image = process_image(upload.read(), display_box=(600, 600))
                 except ImageRejected as exc:
-                    raise service.ConsultantError(str(exc), "photo") from exc
+                    raise service.ConsultantError(exc.args[0], "photo") from exc
                 photo_key = get_storage(current_app.config).save(image.data, area="consultants", extension=image.extension)
             service.update_staff(
                 db.session,
@@ -203,7 +203,7 @@ def consultant_deactivate(user_id: int):
         count = service.deactivate(db.session, g.dealer, member, actor=current_user, reassign_to_id=form.reassign_to.data)
     except service.ConsultantError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(error_message(exc), "error")
         return redirect(url_for("dealer.consultant_edit", user_id=user_id), 303)
     db.session.commit()
     flash(_("%(name)s is deactivated; %(count)d customers reassigned.", name=member.user.name, count=count), "success")

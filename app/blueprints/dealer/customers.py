@@ -10,9 +10,8 @@ from app.access import require_menu
 from app.blueprints.dealer import bp
 from app.blueprints.dealer.forms import CustomerForm, MergeForm, NoteForm
 from app.blueprints.dealer.routes import attach_error, invalid_status, render, wants_fragment
-from app.domain.contact import format_phone
 from app.extensions import db
-from app.i18n import available_locales, language_name
+from app.i18n import available_locales, language_name, phone
 from app.models.customers import Customer
 from app.services import customers as service
 
@@ -46,13 +45,7 @@ def _input(form: CustomerForm) -> service.CustomerInput:
     )
 
 
-@bp.app_template_filter("phone")
-def _phone_filter(e164: str | None) -> str:
-    """Format an E.164 number for the current dealer's country."""
-    if not e164:
-        return ""
-    dealer = g.get("dealer")
-    return format_phone(e164, dealer.country if dealer else "")
+_phone_filter = phone  # the form shows the stored number as the dealer would type it
 
 
 @bp.route("/customers/")

@@ -30,6 +30,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.forms.fields import AmountField, MoneyField
 from config import Config
 
 LOCALES = tuple(Config.LANGUAGES)
@@ -92,7 +93,7 @@ class MergeForm(FlaskForm):
 
 
 class _AuthorityMixin:
-    discount_max_amount = DecimalField(
+    discount_max_amount = MoneyField(
         _l("Discount authority: amount"), places=None, validators=[Optional(), _nonneg()]
     )
     discount_max_percent = DecimalField(
@@ -167,7 +168,7 @@ class FeeRowForm(Form):
 
     code = StringField(_l("Code"), validators=[Optional(), Length(max=40)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
-    amount = DecimalField(_l("Amount"), places=None, validators=[Optional(), _nonneg(_l("A fee must not be negative."))])
+    amount = MoneyField(_l("Amount"), places=None, validators=[Optional(), _nonneg(_l("A fee must not be negative."))])
     taxable = BooleanField(_l("Taxable"))
 
     def validate(self, extra_validators=None):
@@ -250,7 +251,7 @@ class PresetDiscountForm(FlaskForm):
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     kind = RadioField(_l("Type"), default="amount")
-    value = DecimalField(
+    value = AmountField(
         _l("Discount"), places=None, validators=[InputRequired(), NumberRange(min=0, message=_l("Must not be negative."))]
     )
     model_codes = CatalogChoiceField(_l("Models (none ticked = every model)"), choices=[])
@@ -269,13 +270,13 @@ class PresetDiscountForm(FlaskForm):
 class ApprovalSettingsForm(FlaskForm):
     """When an offer needs approval, and who approves."""
 
-    threshold_amount = DecimalField(_l("Discount above this amount"), places=None, validators=[Optional(), _nonneg()])
+    threshold_amount = MoneyField(_l("Discount above this amount"), places=None, validators=[Optional(), _nonneg()])
     threshold_percent = DecimalField(
         _l("Discount above this percent of the price"),
         places=None,
         validators=[Optional(), NumberRange(min=0, max=100, message=_l("Enter a percentage between 0 and 100."))],
     )
-    minimum_gross = DecimalField(_l("Gross below this amount"), places=None, validators=[Optional()])
+    minimum_gross = MoneyField(_l("Gross below this amount"), places=None, validators=[Optional()])
     unknown_cost_rule = RadioField(
         _l("When a stock car has no acquisition cost"), default="require_approval",
         validators=[DataRequired(message=_l("Choose what a stock car without a cost means."))],
@@ -300,7 +301,7 @@ class DepositRowForm(Form):
     """A deposit for one model code."""
 
     model_code = StringField(_l("Model code"), validators=[Optional(), Length(max=40)])
-    amount = DecimalField(_l("Deposit"), places=None, validators=[Optional(), _nonneg()])
+    amount = MoneyField(_l("Deposit"), places=None, validators=[Optional(), _nonneg()])
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -315,7 +316,7 @@ class DepositRowForm(Form):
 class ReservationSettingsForm(FlaskForm):
     """Reservation deposit, refund terms, payment methods, payment-provider account."""
 
-    default_deposit = DecimalField(_l("Default deposit"), places=None, validators=[InputRequired(), _nonneg()])
+    default_deposit = MoneyField(_l("Default deposit"), places=None, validators=[InputRequired(), _nonneg()])
     refundable = BooleanField(_l("Deposit is refundable"))
     refundable_days = IntegerField(_l("Refundable until (days after payment; empty = until delivery)"), validators=[Optional(), _nonneg()])
     payment_methods = MultiCheckboxField(_l("Payment methods"), choices=[])
@@ -381,7 +382,7 @@ class DeliverySettingsForm(FlaskForm):
     showroom_pickup = BooleanField(_l("Showroom pickup"))
     home_delivery = BooleanField(_l("Home delivery"))
     radius_km = DecimalField(_l("Home delivery radius (km)"), places=None, validators=[Optional(), _nonneg()])
-    home_delivery_fee = DecimalField(_l("Home delivery fee"), places=None, validators=[Optional(), _nonneg()])
+    home_delivery_fee = MoneyField(_l("Home delivery fee"), places=None, validators=[Optional(), _nonneg()])
     lead_time_days = IntegerField(_l("Lead time (days)"), validators=[InputRequired(), _nonneg()])
     slots = _rows(SlotRowForm, 1)
     closures = _rows(ClosureRowForm, 1)
@@ -405,4 +406,4 @@ class DisplayMoveForm(FlaskForm):
 class TrimPriceForm(FlaskForm):
     """The dealer's selling price of one trim; empty = sell at MSRP."""
 
-    price = DecimalField(_l("Selling price"), validators=[Optional()])
+    price = MoneyField(_l("Selling price"), validators=[Optional()])

@@ -11,6 +11,7 @@ from app.access import require_menu
 from app.blueprints.dealer import bp
 from app.domain.roles import Permission, has_permission, menu_available
 from app.extensions import db, htmx
+from app.i18n import error_message
 from app.models.accounts import Membership
 from app.models.base import utcnow
 from app.models.customers import Customer
@@ -53,11 +54,11 @@ def attach_error(form, exc, rows: dict[str, list] | None = None) -> None:
     else:
         field = next(iter(f for f in target if f.type not in ("CSRFTokenField", "HiddenField")), None)
     if field is None:
-        form.form_errors.append(str(exc))
+        form.form_errors.append(error_message(exc))
         return
     if not isinstance(field.errors, list):
         field.errors = list(field.errors)
-    field.errors.append(str(exc))
+    field.errors.append(error_message(exc))
 
 
 @bp.route("/")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import abort, flash, g
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -22,7 +22,7 @@ from app.blueprints.deals.routes import EVENT_LABELS, _to_detail, load_deal
 from app.domain.deal_amendments import FigureChange
 from app.domain.roles import Role
 from app.extensions import db
-from app.i18n import money
+from app.i18n import error_message, money
 from app.models.deals import Deal, DealAmendment
 from app.services import deal_amendments as service
 from app.services import deals as deal_service
@@ -63,7 +63,7 @@ def _show(change: FigureChange, value, currency: str) -> str:
     if change.key == "apr_percent":
         return format_decimal(Decimal(str(value)).normalize()) + " %"
     if change.key == "term_months":
-        return _("%(n)s months", n=value)
+        return ngettext("%(num)s month", "%(num)s months", int(value))
     return str(value)
 
 
@@ -118,7 +118,7 @@ def approve_change(deal_id: int, amendment_id: int):
         service.approve_by_principal(db.session, amendment, principal=current_user, role=g.role)
     except deal_service.DealError as exc:
         db.session.rollback()
-        flash(_(str(exc)), "error")
+        flash(error_message(exc), "error")
     else:
         db.session.commit()
         flash(_("You accepted the changed figures for the customer; the contract can follow."), "success")

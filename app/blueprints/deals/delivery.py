@@ -32,6 +32,7 @@ from app.domain.delivery_handover import CHECKLIST, HandoverError
 from app.domain.delivery_slots import DeliveryMethod, DeliverySettingsError, GeoPoint
 from app.domain.roles import BusinessModel
 from app.extensions import db, htmx
+from app.i18n import error_message
 from app.models.base import utcnow
 from app.models.deals import Deal
 from app.services import deals as deal_service
@@ -71,7 +72,7 @@ def error_text(exc: HandoverError | deal_service.DealError) -> str:
     """Return the translated message of a delivery or deal error."""
     if isinstance(exc, HandoverError):
         return _(exc.msgid, **exc.params)
-    return _(str(exc))
+    return error_message(exc)
 
 
 def booking_form(deal: Deal, *, bound: BookDeliveryForm | None = None, now=None) -> dict:

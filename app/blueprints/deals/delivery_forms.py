@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.domain.delivery_slots import DeliverySlot
+from app.forms.fields import MoneyField
 
 
 def slot_value(slot: DeliverySlot) -> str:
@@ -64,7 +65,7 @@ class ChecklistForm(FlaskForm):
 class BalanceForm(FlaskForm):
     """Money received from the customer towards the balance due."""
 
-    amount = DecimalField(_l("Amount received"), places=None, validators=[InputRequired(), NumberRange(min=0)])
+    amount = MoneyField(_l("Amount received"), places=None, validators=[InputRequired(), NumberRange(min=0)])
 
 
 class HandoverForm(FlaskForm):

@@ -33,7 +33,7 @@ from app.domain.finance_application import MASK, MAX_DOCUMENT_BYTES, FinanceStat
 from app.domain.money import quantum
 from app.domain.roles import Role, menu_available
 from app.extensions import db, htmx
-from app.i18n import money
+from app.i18n import error_message, money
 from app.models.accounts import Dealer
 from app.models.deals import Deal
 from app.models.finance import FinanceApplication, FinanceDocument
@@ -123,7 +123,7 @@ def upload(application: FinanceApplication, form: DocumentForm, actor) -> bool:
         )
     except (finance.DocumentRejected, finance.FinanceApplicationError) as exc:
         db.session.rollback()
-        form.file.errors = [*form.file.errors, _(str(exc))]
+        form.file.errors = [*form.file.errors, error_message(exc)]
         return False
     db.session.commit()
     return True
@@ -210,7 +210,7 @@ def finance_new(deal_id: int):
             )
         except finance.FinanceApplicationError as exc:
             db.session.rollback()
-            form.form_errors.append(_(str(exc)))
+            form.form_errors.append(error_message(exc))
         else:
             db.session.commit()
             flash(_("The finance application was submitted to %(bank)s.", bank=application.bank_name), "success")
@@ -284,7 +284,7 @@ def finance_review(application_id: int):
         finance.start_review(db.session, application, actor=current_user)
     except finance.FinanceApplicationError as exc:
         db.session.rollback()
-        flash(_(str(exc)), "warning")
+        flash(error_message(exc), "warning")
     else:
         db.session.commit()
         flash(_("The application is in review."), "info")
@@ -309,7 +309,7 @@ def finance_decision(application_id: int):
             finance.decide(db.session, application, decision, dealer=g.dealer, actor=current_user, link=purchase_link(deal))
         except finance.FinanceApplicationError as exc:
             db.session.rollback()
-            form.outcome.errors = [*form.outcome.errors, _(str(exc))]
+            form.outcome.errors = [*form.outcome.errors, error_message(exc)]
         else:
             db.session.commit()
             flash(_("Decision recorded: %(status)s.", status=STATUS_LABELS[decision.outcome.value]), "success")

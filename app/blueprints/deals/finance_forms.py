@@ -33,6 +33,7 @@ from wtforms.validators import (
 
 from app.domain.finance_application import FinanceStatus
 from app.domain.money import quantum
+from app.forms.fields import MoneyField
 
 STATUS_LABELS = {
     "submitted": _l("Submitted"),
@@ -65,7 +66,7 @@ class FinanceApplicationForm(FlaskForm):
     employer = StringField(_l("Employer"), validators=[DataRequired(), Length(max=200)])
     position = StringField(_l("Position"), validators=[DataRequired(), Length(max=120)])
     employment_years = IntegerField(_l("Years with the employer"), validators=[InputRequired(), NumberRange(min=0, max=70)])
-    monthly_income = DecimalField(_l("Monthly net income"), validators=[InputRequired(), NumberRange(min=0)], places=None)
+    monthly_income = MoneyField(_l("Monthly net income"), validators=[InputRequired(), NumberRange(min=0)], places=None)
     partner_bank_id = SelectField(_l("Partner bank"), coerce=int, validators=[InputRequired()])
     scenario_index = SelectField(_l("Payment scenario from your offer"), coerce=int, validators=[InputRequired()])
     consent = BooleanField(
@@ -93,7 +94,7 @@ class DecisionForm(FlaskForm):
     )
     apr_percent = DecimalField(_l("Final APR (%)"), validators=[Optional(), NumberRange(min=0, max=100)], places=None)
     term_months = IntegerField(_l("Term (months)"), validators=[Optional(), NumberRange(min=1, max=120)])
-    amount_financed = DecimalField(_l("Amount financed"), validators=[Optional()], places=None)
+    amount_financed = MoneyField(_l("Amount financed"), validators=[Optional()], places=None)
     conditions = TextAreaField(_l("Conditions"), validators=[Optional(), Length(max=4000)])
     reason = TextAreaField(_l("Reason for the decline"), validators=[Optional(), Length(max=4000)])
 

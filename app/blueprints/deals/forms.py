@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.forms.fields import MoneyField
 
 
 class DealFilterForm(FlaskForm):
@@ -26,8 +28,8 @@ class OfflineStepForm(FlaskForm):
     action = SelectField(_l("Step"), validators=[InputRequired()], validate_choice=True)
     performed_by = StringField(_l("Done by"), validators=[DataRequired(), Length(max=200)])
     occurred_at = DateTimeLocalField(_l("When"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
-    amount_financed = DecimalField(_l("Amount financed"), validators=[Optional(), NumberRange(min=0)], places=None)
-    balance_paid = DecimalField(_l("Balance paid"), validators=[Optional(), NumberRange(min=0)], places=None)
+    amount_financed = MoneyField(_l("Amount financed"), validators=[Optional(), NumberRange(min=0)], places=None)
+    balance_paid = MoneyField(_l("Balance paid"), validators=[Optional(), NumberRange(min=0)], places=None)
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
 

@@ -16,6 +16,7 @@ from app.blueprints.deals.forms import ActionForm, CancelForm, DealFilterForm, O
 from app.domain.deal_states import STEP_ORDER, DealAction, DealState, allowed_actions, step_status
 from app.domain.roles import BusinessModel, Role
 from app.extensions import db, htmx
+from app.i18n import error_message
 from app.models.deals import Deal
 from app.services import deals as deal_service
 from app.services.notifications import Message, notify_customer
@@ -167,7 +168,7 @@ def record_offline(deal_id: int):
             )
         except deal_service.DealError as exc:
             db.session.rollback()
-            form.action.errors = [*form.action.errors, _(str(exc))]
+            form.action.errors = [*form.action.errors, error_message(exc)]
         else:
             db.session.commit()
             flash(_("Recorded: %(step)s.", step=ACTION_LABELS[form.action.data]), "success")
@@ -188,7 +189,7 @@ def cancel(deal_id: int):
             deal_service.cancel(db.session, deal, dealer=g.dealer, reason=form.reason.data, actor=current_user)
         except deal_service.DealError as exc:
             db.session.rollback()
-            form.reason.errors = [*form.reason.errors, _(str(exc))]
+            form.reason.errors = [*form.reason.errors, error_message(exc)]
         else:
             db.session.commit()
             flash(_("The deal was cancelled."), "info")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, DecimalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.domain.trade_ins import CONDITION_QUESTIONS, MAX_ODOMETER
+from app.forms.fields import MoneyField
 
 #: Labels of the condition questions and their choices (keys in ``domain.trade_ins.CONDITION_QUESTIONS``).
 QUESTION_LABELS = {
@@ -63,7 +64,7 @@ class TradeInForm(FlaskForm):
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=80)])
     odometer = IntegerField(_l("Odometer"), validators=[InputRequired(), NumberRange(min=0, max=MAX_ODOMETER)])
     odometer_unit = SelectField(_l("Unit"), choices=[SelectChoice("km", "km"), SelectChoice("mi", "mi")], validators=[InputRequired()])
-    payoff = DecimalField(
+    payoff = MoneyField(
         _l("Loan still owed on the car (payoff)"), places=None,
         validators=[InputRequired(), NumberRange(min=0, message=_l("The payoff cannot be negative."))],
     )
@@ -85,7 +86,7 @@ class TradeInForm(FlaskForm):
 class AppraiseForm(FlaskForm):
     """The appraiser's valuation: value (≥ 0), validity date (not in the past, checked by the service) and notes."""
 
-    value = DecimalField(_l("Appraised value"), places=None,
+    value = MoneyField(_l("Appraised value"), places=None,
                          validators=[InputRequired(), NumberRange(min=0, message=_l("The value cannot be negative."))])
     valid_until = DateField(_l("Valid until"), validators=[InputRequired()])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])

@@ -29,6 +29,7 @@ from app.blueprints.deals.trade_in_forms import (
 from app.domain.roles import Role, menu_available
 from app.domain.trade_ins import CONDITION_QUESTIONS, TradeInError
 from app.extensions import db, htmx
+from app.i18n import error_message
 from app.models.base import utcnow
 from app.models.deals import Deal
 from app.models.trade_ins import TradeInAppraisal, TradeInPhoto
@@ -147,7 +148,7 @@ def appraise(appraisal_id: int):
         except TradeInError as exc:
             db.session.rollback()
             field = form[exc.field] if exc.field in ("value", "valid_until") else form.notes
-            field.errors = [*field.errors, _(str(exc))]
+            field.errors = [*field.errors, error_message(exc)]
         else:
             db.session.commit()
             flash(_("Appraisal recorded; the customer has been e-mailed."), "success")
@@ -170,7 +171,7 @@ def apply(appraisal_id: int):
                                           link=purchase_link(deal) if deal is not None else "")
     except TradeInError as exc:
         db.session.rollback()
-        return _detail(appraisal, status=422, error=_(str(exc)))
+        return _detail(appraisal, status=422, error=error_message(exc))
     db.session.commit()
     flash(_("The trade-in is in the offer: revision %(n)s.", n=revision.revision_no), "success")
     if deal is not None and deal_change(deal) is not None:
@@ -194,7 +195,7 @@ def withdraw(appraisal_id: int):
         service.withdraw(db.session, appraisal, actor=current_user, reason=form.reason.data or "")
     except TradeInError as exc:
         db.session.rollback()
-        return _detail(appraisal, status=422, error=_(str(exc)))
+        return _detail(appraisal, status=422, error=error_message(exc))
     db.session.commit()
     flash(_("The appraisal was withdrawn."), "info")
     return _go("deals.trade_in", appraisal_id=appraisal.id)
@@ -256,7 +257,7 @@ def submit_form(form: TradeInForm, deal: Deal, *, actor, link) -> TradeInApprais
     except TradeInError as exc:
         db.session.rollback()
         field = form[exc.field] if exc.field and exc.field in form else form.vin
-        field.errors = [*field.errors, _(str(exc))]
+        field.errors = [*field.errors, error_message(exc)]
         return None
     return appraisal
 

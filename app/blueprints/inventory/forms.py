@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DecimalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.blueprints.inventory.labels import CONDITION_LABELS, FIELD_LABELS, MODE_LABELS, STATUS_LABELS
+from app.forms.fields import MoneyField
 from app.imports.readers import SUPPORTED_ENCODINGS
 from app.models.inventory import ImportMode
 from app.services.inventory_import import IMPORTABLE_FIELDS
@@ -30,8 +31,8 @@ class FilterForm(FlaskForm):
     q = StringField(_l("Make or model"), validators=[Optional(), Length(max=80)])
     year_from = IntegerField(_l("Year from"), validators=[Optional(), NumberRange(1900, 2100)])
     year_to = IntegerField(_l("Year to"), validators=[Optional(), NumberRange(1900, 2100)])
-    price_min = DecimalField(_l("Price from"), places=None, validators=[Optional(), NumberRange(min=0)])
-    price_max = DecimalField(_l("Price to"), places=None, validators=[Optional(), NumberRange(min=0)])
+    price_min = MoneyField(_l("Price from"), places=None, validators=[Optional(), NumberRange(min=0)])
+    price_max = MoneyField(_l("Price to"), places=None, validators=[Optional(), NumberRange(min=0)])
     min_days = IntegerField(_l("At least days in stock"), validators=[Optional(), NumberRange(0, 10_000)])
     cost = SelectField(_l("Acquisition cost"), choices=[], validators=[Optional()])
 
@@ -56,7 +57,7 @@ class StatusForm(FlaskForm):
 class CostForm(FlaskForm):
     """One car's acquisition cost (empty = unknown)."""
 
-    cost = DecimalField(_l("Acquisition cost (internal)"), places=None,
+    cost = MoneyField(_l("Acquisition cost (internal)"), places=None,
                         validators=[Optional(), NumberRange(min=0, message=_l("Must not be negative."))])
 
 

@@ -40,6 +40,7 @@ from app.blueprints.inventory.labels import (
 )
 from app.domain.roles import Permission
 from app.extensions import db, htmx
+from app.i18n import error_message
 from app.imports.mapping import CanonicalField, ColumnMapping
 from app.imports.photos import PhotoLimits
 from app.imports.readers import ImportFileError, open_zip_safely, read_table
@@ -54,9 +55,8 @@ from app.models.inventory import (
     VehiclePhoto,
     VehicleStatus,
 )
-from app.services import api_keys, stock_costs
+from app.services import api_keys, inventory_jobs, stock_costs
 from app.services.inventory_import import change_status, mapping_to_dict, remember_mapping, remembered_mapping
-from app.services import inventory_jobs
 from app.services.inventory_jobs import COMMIT, DRY_RUN, delete_stored, dispatch, release_upload
 from app.services.storage import StorageError, get_storage
 
@@ -310,7 +310,7 @@ def import_upload():
         try:
             table = read_table(data, name, encoding=form.encoding.data or None)
         except ImportFileError as exc:
-            form.file.errors.append(str(exc))
+            form.file.errors.append(error_message(exc))
         if photos:
             try:
                 limits = PhotoLimits()

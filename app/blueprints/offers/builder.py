@@ -25,6 +25,7 @@ from app.blueprints.offers.forms import OfferBuilderForm
 from app.blueprints.offers.routes import _can_act_on, _load
 from app.domain.offer_states import EDITABLE
 from app.extensions import db, htmx
+from app.i18n import error_message
 from app.models.base import utcnow
 from app.models.catalog import CatalogRelease, localized
 from app.models.customers import Customer
@@ -239,7 +240,7 @@ def _save(offer: Offer | None):
         return _render_builder(form, result, offer=offer, status=status, fragment=fragment)
     except offer_service.OfferError as exc:
         db.session.rollback()
-        form.form_errors.append(str(exc))
+        form.form_errors.append(error_message(exc))
         return _render_builder(form, result, offer=offer, status=409, fragment=fragment)
     except IntegrityError:
         # Two taps raced past the key lookup: the unique (dealer, key) index let one through.

@@ -1,12 +1,10 @@
 """Offer workflow forms."""
 
-from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -18,6 +16,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+
+from app.forms.fields import AmountField  # noqa: F401 - the builder's amounts and percents (re-exported)
 
 
 class ActionForm(FlaskForm):
@@ -44,30 +44,6 @@ class OfferFilterForm(FlaskForm):
     state = SelectMultipleField(_l("State"), choices=[], validators=[Optional()])
     consultant = IntegerField(_l("Consultant"), validators=[Optional()])
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100000)], default=1)
-
-
-class AmountField(DecimalField):
-    """A money or percent amount: thousands separators (``,`` space ``_``) allowed, finite numbers only."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        raw = valuelist[0].strip().replace(",", "").replace(" ", "").replace("_", "")
-        try:
-            value = Decimal(raw)
-        except InvalidOperation as exc:
-            self.data = None
-            raise ValueError(self.gettext("Enter a number, e.g. 1500 or 1500.50.")) from exc
-        if not value.is_finite():
-            self.data = None
-            raise ValueError(self.gettext("Enter a number, e.g. 1500 or 1500.50."))
-        self.data = value
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
 
 
 class MultiCheckboxField(SelectMultipleField):

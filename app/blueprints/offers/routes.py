@@ -14,6 +14,7 @@ from app.domain.approval import UnknownCostRule
 from app.domain.offer_states import OfferState
 from app.domain.roles import Permission, Role, has_permission
 from app.extensions import db, htmx
+from app.i18n import error_message
 from app.models.accounts import Membership, User
 from app.models.base import utcnow
 from app.models.offers import Offer
@@ -157,7 +158,7 @@ def _act(offer_id: int, action) -> object:
         action(offer)
     except offer_service.OfferError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(error_message(exc), "error")
         return _after_action(offer)
     db.session.commit()
     return _after_action(offer)
@@ -234,7 +235,7 @@ def decide(offer_id: int):
         )
     except offer_service.OfferError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(error_message(exc), "error")
         return _after_action(offer)
     db.session.commit()
     flash(_("Offer approved.") if approve else _("Offer returned to the consultant."), "success")

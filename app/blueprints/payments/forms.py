@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, EmailField, StringField
+from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from app.forms.fields import MoneyField
 
 
 class ReservationForm(FlaskForm):
@@ -30,5 +32,5 @@ class PayDepositForm(FlaskForm):
 class RefundForm(FlaskForm):
     """A staff refund of (part of) a deposit."""
 
-    amount = DecimalField(_l("Amount to refund"), validators=[InputRequired(), NumberRange(min=0)], places=None)
+    amount = MoneyField(_l("Amount to refund"), validators=[InputRequired(), NumberRange(min=0)], places=None)
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])

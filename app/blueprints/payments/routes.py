@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.blueprints.payments import bp
 from app.blueprints.payments.forms import CardForm, ReservationForm
 from app.extensions import csrf, db, limiter
+from app.i18n import error_message
 from app.models.accounts import Dealer
 from app.models.base import utcnow
 from app.models.payments import TestCheckoutSession
@@ -77,16 +78,16 @@ def reserve(shop_slug: str, car_id: int):
                 db.session.rollback()
                 field = getattr(form, exc.field, None) if exc.field else None
                 if field is not None:
-                    field.errors = [*field.errors, _(str(exc))]
+                    field.errors = [*field.errors, error_message(exc)]
                 else:
-                    error = _(str(exc))
+                    error = error_message(exc)
                 status = 422
             except payment_service.PaymentError as exc:
                 db.session.rollback()
                 error, status = exc.text(), 409
             except deal_service.DealError as exc:
                 db.session.rollback()
-                error, status = _(str(exc)), 409
+                error, status = error_message(exc), 409
             else:
                 db.session.commit()
                 return redirect(target)
@@ -121,7 +122,7 @@ def test_checkout(session_id: str):
             outcome = provider.pay(checkout, form.card_number.data, now=utcnow())
         except CheckoutInputError as exc:
             db.session.commit()  # keeps an "expired" mark; nothing else was written
-            error, status = _(str(exc)), 422
+            error, status = error_message(exc), 422
         else:
             db.session.commit()  # the webhook is delivered right after this request (outbox auto-delivery)
             if outcome != "timeout":

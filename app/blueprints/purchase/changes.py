@@ -18,6 +18,7 @@ from wtforms.validators import Length
 from app.blueprints.purchase import bp
 from app.blueprints.purchase.routes import load_deal
 from app.extensions import db, limiter
+from app.i18n import error_message
 from app.models.deals import DealAmendment
 from app.services import deal_amendments as service
 from app.services import deals as deal_service
@@ -55,7 +56,7 @@ def accept_change(token: str, amendment_id: int):
                                    user_agent=request.user_agent.string or "")
     except deal_service.DealError as exc:
         db.session.rollback()
-        flash(_(str(exc)), "error")
+        flash(error_message(exc), "error")
     else:
         db.session.commit()
         flash(_("Thank you, you accepted the new figures. Your contract follows with them."), "success")

@@ -19,6 +19,7 @@ from app.blueprints.purchase import bp
 from app.blueprints.purchase.routes import PURCHASE_PANELS, load_deal
 from app.domain.roles import menu_available
 from app.extensions import db, limiter
+from app.i18n import error_message
 from app.models.contracts import Contract
 from app.services import contracts as contract_service
 
@@ -82,7 +83,7 @@ def sign_contract(token: str, version: int):
         )
     except contract_service.ContractError as exc:
         db.session.rollback()
-        flash(_(str(exc)), "error")
+        flash(error_message(exc), "error")
     else:
         db.session.commit()
         flash(_("Thank you, you signed the contract. The dealership will countersign it and e-mail you the signed PDF."), "success")

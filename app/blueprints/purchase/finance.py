@@ -16,6 +16,7 @@ from app.blueprints.purchase.routes import PURCHASE_PANELS, load_deal
 from app.domain.deal_states import STEP_ORDER, step_status
 from app.domain.roles import menu_available
 from app.extensions import db, limiter
+from app.i18n import error_message
 from app.models.deals import Deal
 from app.services import deals as deal_service
 from app.services import finance_applications as finance
@@ -43,7 +44,7 @@ def finance_apply(token: str):
             finance.submit(db.session, deal, applicant_input(form), dealer=g.dealer, config=current_app.config, actor=None)
         except finance.FinanceApplicationError as exc:
             db.session.rollback()
-            form.form_errors.append(_(str(exc)))
+            form.form_errors.append(error_message(exc))
         else:
             db.session.commit()
             flash(_("Thank you. Your finance application was sent to the bank."), "success")

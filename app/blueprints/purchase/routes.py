@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from app.blueprints.purchase import bp
 from app.domain.deal_states import STEP_ORDER, step_status
 from app.extensions import db, limiter
+from app.i18n import error_message
 from app.models.accounts import Dealer
 from app.models.deals import Deal
 from app.services import deals as deal_service
@@ -25,7 +26,7 @@ def load_deal(token: str) -> Deal:
     try:
         deal_id, dealer_id, version = deal_service.load_link_token(token, current_app.config["SECRET_KEY"], LINK_MAX_AGE)
     except deal_service.DealError as exc:
-        abort(404, description=_(str(exc)))
+        abort(404, description=error_message(exc))
     with all_tenants():
         dealer = db.session.get(Dealer, dealer_id)
     if dealer is None:

@@ -1,0 +1,1 @@
+"""Form pieces shared by the blueprints (fields whose display and parsing follow the reader's locale)."""
