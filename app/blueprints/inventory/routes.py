@@ -44,6 +44,7 @@ from app.imports.mapping import CanonicalField, ColumnMapping
 from app.imports.photos import PhotoLimits
 from app.imports.readers import ImportFileError, open_zip_safely, read_table
 from app.imports.values import csv_safe
+from app.input import parse_ids
 from app.models.base import utcnow
 from app.models.inventory import (
     ApiKey,
@@ -54,9 +55,8 @@ from app.models.inventory import (
     VehiclePhoto,
     VehicleStatus,
 )
-from app.services import api_keys, stock_costs
+from app.services import api_keys, inventory_jobs, stock_costs
 from app.services.inventory_import import change_status, mapping_to_dict, remember_mapping, remembered_mapping
-from app.services import inventory_jobs
 from app.services.inventory_jobs import COMMIT, DRY_RUN, delete_stored, dispatch, release_upload
 from app.services.storage import StorageError, get_storage
 
@@ -149,7 +149,7 @@ def index():
 def bulk_status():
     """Set the status of every ticked vehicle (audit-logged per vehicle)."""
     form = StatusForm()
-    ids = [int(v) for v in request.form.getlist("vehicle_ids") if v.isdigit()]
+    ids = parse_ids(request.form.getlist("vehicle_ids"))
     if not form.validate() or not ids:
         flash(_("Tick at least one vehicle and choose a status."), "error")
         return _go("inventory.index")
@@ -213,7 +213,7 @@ def costs():
     form = CostListForm()
     errors: list[stock_costs.CostError] = []
     if request.method == "GET":
-        ids = [int(v) for v in request.args.getlist("vehicle_ids") if v.isdigit()]
+        ids = parse_ids(request.args.getlist("vehicle_ids"))
         if ids:
             ticked = db.session.scalars(
                 select(StockVehicle).where(StockVehicle.id.in_(ids)).order_by(StockVehicle.stock_number, StockVehicle.vin)

@@ -1,14 +1,10 @@
 """Offer workflow forms."""
 
-from decimal import Decimal, InvalidOperation
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -18,6 +14,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+
+from app.fields import DecimalField, IntegerField, coerce_int
 
 
 class ActionForm(FlaskForm):
@@ -47,22 +45,18 @@ class OfferFilterForm(FlaskForm):
 
 
 class AmountField(DecimalField):
-    """A money or percent amount: thousands separators (``,`` space ``_``) allowed, finite numbers only."""
+    """A money or percent amount: thousands separators (``,`` space ``_``) allowed; finite, no exponent, fits money."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("invalid_value_message", _l("Enter a number, e.g. 1500 or 1500.50."))
+        super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist):
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
         raw = valuelist[0].strip().replace(",", "").replace(" ", "").replace("_", "")
-        try:
-            value = Decimal(raw)
-        except InvalidOperation as exc:
-            self.data = None
-            raise ValueError(self.gettext("Enter a number, e.g. 1500 or 1500.50.")) from exc
-        if not value.is_finite():
-            self.data = None
-            raise ValueError(self.gettext("Enter a number, e.g. 1500 or 1500.50."))
-        self.data = value
+        self.data = self.bounded(raw)
 
     def _value(self):
         if self.raw_data:
@@ -122,7 +116,7 @@ class OfferBuilderForm(FlaskForm):
     stock_q = StringField(_l("Find in stock (VIN, stock number, model)"), validators=[Optional(), Length(max=60)])
     stock_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
-    preset_ids = MultiCheckboxField(_l("Dealer discounts"), choices=[], coerce=int, validate_choice=False)
+    preset_ids = MultiCheckboxField(_l("Dealer discounts"), choices=[], coerce=coerce_int, validate_choice=False)
     manual_kind = SelectField(_l("Discount type"), choices=_opts(("amount", _l("Amount")), ("percent", _l("Percent"))),
                               default="amount")
     manual_value = AmountField(_l("Additional discount"), validators=[Optional(), _NOT_NEGATIVE])
