@@ -46,6 +46,7 @@ MAX_JSON_DEPTH = 32
 
 # C0 controls except tab (09), LF (0A) and CR (0D); lone surrogates cannot be stored as UTF-8.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 _PLAIN_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
@@ -189,12 +190,15 @@ def _json_decimal(text: str) -> Decimal:
 def _request_has_control_chars() -> bool:
     if has_control_chars(request.path):
         return True
-    for source in (request.args, request.form):
+    # Only form bodies are parsed here: touching ``request.form`` of a JSON body would open the input
+    # stream before the API's own body limit is set (JSON strings are checked by the API's parser).
+    sources = (request.args, request.form) if request.mimetype in _FORM_TYPES else (request.args,)
+    for source in sources:
         for key, values in source.lists():
             if has_control_chars(key) or any(has_control_chars(v) for v in values):
                 return True
-    return any(has_control_chars(key) or has_control_chars(f.filename or "")
-               for key, f in request.files.items(multi=True))
+    return request.mimetype in _FORM_TYPES and any(
+        has_control_chars(key) or has_control_chars(f.filename or "") for key, f in request.files.items(multi=True))
 
 
 class BoundedParameters(ImmutableMultiDict):
