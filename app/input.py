@@ -63,13 +63,6 @@ def has_control_chars(text: str) -> bool:
     return bool(_FORBIDDEN.search(text))
 
 
-def check_text(text: str) -> str:
-    """Return ``text`` unchanged, or raise :class:`InputError` when it holds a control character."""
-    if has_control_chars(text):
-        raise InputError(gettext("The text contains control characters (such as a NUL byte). Remove them and try again."))
-    return text
-
-
 def check_decimal(value: Decimal, *, max_digits: int = 14, places: int = 2) -> Decimal:
     """Return ``value`` if it is finite and fits ``Numeric(max_digits, places)``; else raise :class:`InputError`.
 
@@ -123,7 +116,7 @@ def coerce_int(value) -> int:
     """``coerce=`` for select fields of ids: ``int(value)`` that raises ``ValueError`` outside a 32-bit column."""
     number = int(value)
     if not in_int_range(number):
-        raise ValueError(gettext("Not a valid choice."))
+        raise ValueError("outside an INTEGER column")  # WTForms answers "Invalid Choice: could not coerce."
     return number
 
 
