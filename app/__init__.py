@@ -30,7 +30,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
             if not os.environ.get(key):
                 raise ConfigurationError(f"{key} must be set in production")
 
-    from app import access, cli, database, errors, i18n, security
+    from app import access, cli, database, errors, i18n, input, security
     from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
     from app.tenancy import install_listeners
 
@@ -39,6 +39,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    input.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
     install_listeners()

@@ -14,10 +14,10 @@ from decimal import Decimal
 from babel.numbers import NumberFormatError, get_group_symbol, parse_decimal
 from babel.numbers import format_decimal as babel_format_decimal
 from flask_babel import get_locale
-from wtforms import DecimalField
 from wtforms.widgets import TextInput
 
 from app.domain.money import minor_units, quantum
+from app.fields import DecimalField
 
 
 def _locale() -> str:
@@ -62,7 +62,11 @@ def parse_amount(text: str, locale: str) -> Decimal | None:
 
 
 class AmountField(DecimalField):
-    """A number typed in the reader's locale (grouped or not), shown grouped with the digits it has."""
+    """A number typed in the reader's locale (grouped or not), shown grouped with the digits it has.
+
+    Bounded like every number field (``app.fields.DecimalField``): the value must fit its column
+    (``max_digits``/``scale``, money ``Numeric(14, 2)`` by default).
+    """
 
     widget = TextInput()
     #: Decimals shown for a value the form was given (None: as many as the value has).
@@ -82,10 +86,11 @@ class AmountField(DecimalField):
         if not valuelist:
             return
         try:
-            self.data = parse_amount(valuelist[0], _locale())
+            value = parse_amount(valuelist[0], _locale())
         except ValueError as exc:
             self.data = None
             raise ValueError(self.gettext("Enter a number, e.g. 1500 or 1500.50.")) from exc
+        self.data = None if value is None else self.check(value)
 
     def _value(self) -> str:
         if self.raw_data:

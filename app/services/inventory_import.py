@@ -107,6 +107,13 @@ MAX_AMOUNT = Decimal("999999999999.99")
 MAX_ODOMETER = 9_999_999
 
 
+def _reason(exc: Exception) -> str:
+    """Return the reason shown for a refused cell: the parse error's text, never a ``decimal`` error's repr."""
+    if isinstance(exc, ArithmeticError):  # str(InvalidOperation()) is "[<class 'decimal.InvalidOperation'>]"
+        return "The number is too large or not a number."
+    return str(exc)
+
+
 def check_amount(amount: Decimal | None) -> Decimal | None:
     """Return ``amount`` unchanged; raise ``ValueParseError`` when it exceeds ``MAX_AMOUNT``."""
     if amount is not None and amount > MAX_AMOUNT:
@@ -263,7 +270,7 @@ def validate_row(
         try:
             year = parse_model_year(_as_raw(cells[CanonicalField.MODEL_YEAR]), latest=context.latest_year)
         except (ValueParseError, TypeError, ArithmeticError) as exc:
-            issue(CanonicalField.MODEL_YEAR, str(exc))
+            issue(CanonicalField.MODEL_YEAR, _reason(exc))
         else:
             if year is None:
                 issue(CanonicalField.MODEL_YEAR, "Model year is required.")
@@ -322,7 +329,7 @@ def validate_row(
         try:
             amount = check_amount(parse_price(_as_raw(cells[canonical]), currency=context.currency))
         except (ValueParseError, TypeError, ArithmeticError) as exc:
-            issue(canonical, str(exc))
+            issue(canonical, _reason(exc))
             continue
         if canonical is CanonicalField.PRICE and not amount:
             issue(canonical, "No price: the vehicle is kept off the online display until it is priced.", WARNING)
@@ -334,7 +341,7 @@ def validate_row(
         try:
             cost = check_amount(parse_price(_as_raw(cells[CanonicalField.COST]), currency=context.currency))
         except (ValueParseError, TypeError, ArithmeticError) as exc:
-            issue(CanonicalField.COST, str(exc).replace("Price", "Cost", 1))
+            issue(CanonicalField.COST, _reason(exc).replace("Price", "Cost", 1))
         else:
             if cost is not None and cost == 0:
                 issue(CanonicalField.COST, "A cost of 0 is not stored; the vehicle keeps its current cost.", WARNING)
@@ -350,7 +357,7 @@ def validate_row(
             if reading is not None and max(reading.kilometres, reading.miles) > MAX_ODOMETER:
                 raise ValueParseError(f"Odometer {reading.reading} is not plausible (over {MAX_ODOMETER:,}).")
         except (ValueParseError, TypeError, ArithmeticError) as exc:
-            issue(CanonicalField.ODOMETER, str(exc))
+            issue(CanonicalField.ODOMETER, _reason(exc))
         else:
             if reading is None:
                 values["odometer"] = None

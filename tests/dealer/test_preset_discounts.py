@@ -16,8 +16,8 @@ from sqlalchemy import select
 from app.domain.preset_discounts import CatalogIndex, PresetScope, ScopeProblems, fold
 from app.extensions import db
 from app.imports.values import VehicleCondition
-from app.models.base import utcnow
 from app.models.accounts import Dealer, Membership, User
+from app.models.base import utcnow
 from app.models.dealer_settings import PresetDiscount
 from app.models.inventory import VehicleStatus
 from app.services import dealer_settings as svc

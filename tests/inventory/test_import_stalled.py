@@ -117,8 +117,8 @@ def test_kill_9_of_the_rq_work_horse_marks_the_import_failed(app, client, login,
 
 def test_queued_without_a_worker_says_so_and_can_be_cancelled(app, client, login, world):
     _redis()
-    from rq import Worker
     from redis import Redis
+    from rq import Worker
 
     for stale in Worker.all(connection=Redis.from_url(REDIS_URL)):  # a worker record left by another test run
         stale.register_death()

@@ -18,6 +18,7 @@ from app.blueprints.api.openapi import ITEM_FIELDS, MAX_ITEMS, document
 from app.domain.vin import normalize_vin
 from app.extensions import csrf, db, limiter
 from app.imports.values import ValueParseError, parse_price
+from app.input import InputError, has_control_chars, load_json
 from app.models.accounts import Dealer
 from app.models.base import utcnow
 from app.models.inventory import IdempotencyRecord, ImportBatch, ImportMode, ImportStatus, StockVehicle, VehicleStatus
@@ -62,6 +63,12 @@ def _rate_limit() -> str:
 
 
 _limited = limiter.limit(_rate_limit, key_func=_rate_key)
+
+
+@bp.before_request
+def _limit_body():
+    """Bound the body of every API request (an upsert of ``MAX_ITEMS`` vehicles fits); larger answers 413."""
+    request.max_content_length = current_app.config.get("API_MAX_BODY_BYTES", 4 * 1024 * 1024)
 
 
 @bp.before_request
@@ -122,30 +129,20 @@ def _json_body() -> dict:
     if not request.is_json:
         raise ApiError(400, "Send a JSON body with Content-Type: application/json.")
     try:
-        body = json.loads(request.get_data(as_text=True), parse_float=Decimal, parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "The body is not valid JSON.") from exc
+        body = load_json(request.get_data(as_text=True))
+    except (InputError, UnicodeDecodeError) as exc:
+        raise ApiError(400, str(exc) if isinstance(exc, InputError) else "The body is not valid JSON.") from exc
     if not isinstance(body, dict):
         raise ApiError(400, "The body must be a JSON object.")
     return body
 
 
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not allowed")
-
-
 def _scalar_ok(value, text_only: bool) -> bool:
     if value is None or isinstance(value, str):
         return True
-    return not text_only and isinstance(value, (int, Decimal)) and not isinstance(value, bool)
-
-
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates from JSON "\\ud800" escapes
-        return False
-    return True
+    if isinstance(value, int) and not isinstance(value, bool):
+        return not text_only and abs(value) < 10**12  # wider than any price or odometer; INTEGER-safe later checks
+    return not text_only and isinstance(value, Decimal)
 
 
 def _check_items(body: dict) -> tuple[list[dict], ImportMode]:
@@ -162,8 +159,8 @@ def _check_items(body: dict) -> tuple[list[dict], ImportMode]:
         if not isinstance(item, dict):
             raise ApiError(400, f"Item {index} must be an object.")
         for name, value in item.items():
-            if isinstance(value, str) and not _utf8(value):
-                raise ApiError(400, f"Item {index}: {name!r} is not valid Unicode text.")
+            if isinstance(value, str) and has_control_chars(value):  # NUL, other C0 controls, lone surrogates
+                raise ApiError(400, f"Item {index}: {name!r} holds control characters or is not valid Unicode text.")
             if name not in ITEM_FIELDS:
                 raise ApiError(400, f"Item {index}: unknown property {name!r}.")
             text_only = name not in _NUMERIC_FIELDS
@@ -261,8 +258,10 @@ def inventory_patch(vin: str):
             raise ApiError(400, "'price' must be a number, a text or null.")
         try:
             price = check_amount(parse_price(value, currency=g.api_dealer.currency))
-        except (ValueParseError, ArithmeticError) as exc:
+        except ValueParseError as exc:
             raise ApiError(422, str(exc)) from exc
+        except ArithmeticError as exc:  # str() of a decimal error is a Python repr, never shown
+            raise ApiError(422, "'price' is not a number the portal can store.") from exc
     if "status" in body:
         change_status(db.session, vehicle, VehicleStatus(status))
     if "price" in body:

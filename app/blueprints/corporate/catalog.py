@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
@@ -25,6 +25,7 @@ from app.domain import option_rules as rules
 from app.domain.roles import Permission
 from app.extensions import db, htmx
 from app.i18n import error_message
+from app.input import InputError, parse_decimal
 from app.models.catalog import (
     Accessory,
     Category,
@@ -392,9 +393,9 @@ def trim_colors(trim_id: int):
         color_id = f.coerce_id(raw)
         text = (request.form.get(f"surcharge_{color_id}") or "").strip().replace(",", "")
         try:
-            offers[color_id] = Decimal(text) if text else None
-        except InvalidOperation:
-            errors.append(_("“%(value)s” is not an amount.", value=text))
+            offers[color_id] = parse_decimal(text) if text else None
+        except InputError:
+            errors.append(_("“%(value)s” is not an amount.", value=text[:40]))
     if not errors:
         try:
             catalog_service.set_trim_colors(db.session, trim, offers)

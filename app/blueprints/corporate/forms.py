@@ -11,13 +11,11 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    DecimalField,
     EmailField,
     FieldList,
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -37,6 +35,7 @@ from wtforms.validators import (
 )
 
 from app.domain.money import minor_units, round_money
+from app.fields import DecimalField, IntegerField, coerce_int
 from app.forms.fields import MoneyField as SharedMoneyField
 from app.i18n import tenant_currency
 
@@ -44,13 +43,7 @@ LOCALES = ("en", "ko", "ru", "th", "zh_Hans")
 
 
 class FiniteDecimalField(DecimalField):
-    """A decimal that refuses ``NaN``, ``sNaN`` and ``Infinity`` as not a number (``sNaN`` would crash NumberRange)."""
-
-    def process_formdata(self, valuelist) -> None:
-        super().process_formdata(valuelist)
-        if isinstance(self.data, Decimal) and not self.data.is_finite():
-            self.data = None
-            raise ValueError(self.gettext("Not a valid decimal value."))
+    """A decimal that refuses ``NaN``, ``sNaN``, ``Infinity`` and oversized numbers (``app.fields.DecimalField``)."""
 
 
 class MoneyField(SharedMoneyField):
@@ -77,9 +70,9 @@ def opts(*pairs) -> list[SelectChoice]:
 
 
 def coerce_id(value) -> int:
-    """Coerce a posted id; junk becomes 0, which no choice has (so the form says "not a valid choice")."""
+    """Coerce a posted id; junk or a number past ``INTEGER`` becomes 0, which no choice has ("not a valid choice")."""
     try:
-        return int(value)
+        return coerce_int(value)
     except (TypeError, ValueError):
         return 0
 
@@ -295,7 +288,7 @@ class ExpertReviewForm(FlaskForm):
 
     source = StringField(_l("Source"), validators=[DataRequired(), Length(max=120)])
     reviewer = StringField(_l("Reviewer"), validators=[Optional(), Length(max=120)])
-    rating = DecimalField(_l("Rating (0–10)"), validators=[Optional(), NumberRange(min=0, max=10)])
+    rating = DecimalField(_l("Rating (0–10)"), max_digits=3, scale=1, validators=[Optional(), NumberRange(min=0, max=10)])
     quote = TextAreaField(_l("Quote (English)"), validators=[DataRequired(), Length(max=2000)])
     url = URLField(_l("URL"), validators=[Optional(), Length(max=500),
                                           Regexp(r"^https://", message=_l("Use an https:// link."))])
@@ -353,8 +346,8 @@ class PromotionForm(FlaskForm):
     scope = SelectField(_l("Scope"), choices=opts(("item", _l("Items (models, trims, options, accessories)")),
                                               ("order", _l("Whole offer"))))
     amount = MoneyField(_l("Discount amount"), validators=[Optional()])
-    percent = DecimalField(_l("Discount percent"), validators=[Optional()])
-    apr = DecimalField(_l("Subvented APR (%)"), validators=[Optional()])
+    percent = DecimalField(_l("Discount percent"), max_digits=5, validators=[Optional()])
+    apr = DecimalField(_l("Subvented APR (%)"), max_digits=5, validators=[Optional()])
     apr_term_min = IntegerField(_l("From term (months)"), validators=[Optional(), NumberRange(min=1, max=120)])
     apr_term_max = IntegerField(_l("To term (months)"), validators=[Optional(), NumberRange(min=1, max=120)])
     accessory_code = SelectField(_l("Free accessory"), validators=[Optional()])
@@ -421,8 +414,8 @@ class DealerForm(FlaskForm):
     postal_code = StringField(_l("Postal code"), validators=[Optional(), Length(max=20)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
-    latitude = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(min=-90, max=90)])
-    longitude = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(min=-180, max=180)])
+    latitude = DecimalField(_l("Latitude"), places=6, max_digits=9, scale=6, validators=[Optional(), NumberRange(min=-90, max=90)])
+    longitude = DecimalField(_l("Longitude"), places=6, max_digits=9, scale=6, validators=[Optional(), NumberRange(min=-180, max=180)])
     business_model = SelectField(_l("Business model"), choices=opts(("E2E", _l("E2E: the whole sale online")),
                                                                 ("O2O", _l("O2O: online up to the reservation"))))
     locale = SelectField(_l("Language"), choices=[])

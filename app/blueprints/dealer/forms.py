@@ -12,13 +12,11 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     EmailField,
     FieldList,
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -30,6 +28,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.fields import DecimalField, IntegerField, coerce_int
 from app.forms.fields import AmountField, MoneyField
 from config import Config
 
@@ -65,7 +64,7 @@ class CustomerForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(message=_l("Enter a valid e-mail address.")), Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     preferred_locale = SelectField(_l("Preferred language"), choices=[], validate_choice=True)
-    assigned_consultant_id = SelectField(_l("Assigned consultant"), coerce=int, choices=[])
+    assigned_consultant_id = SelectField(_l("Assigned consultant"), coerce=coerce_int, choices=[])
     marketing_consent = BooleanField(_l("Agrees to receive marketing messages"))
     privacy_notice_version = StringField(_l("Privacy notice version"), validators=[Optional(), Length(max=20)])
     privacy_accepted = BooleanField(_l("Has accepted this privacy notice"))
@@ -341,7 +340,7 @@ WEEKDAY_CHOICES = [
 class SlotRowForm(Form):
     """A weekly delivery slot."""
 
-    weekday = SelectField(_l("Day"), coerce=int, default=0)
+    weekday = SelectField(_l("Day"), coerce=coerce_int, default=0)
     # Not "From"/"To": those msgids are translated as e-mail sender/recipient in the catalogs.
     start = TimeField(_l("Start time"), validators=[Optional()])
     end = TimeField(_l("End time"), validators=[Optional()])
@@ -381,7 +380,7 @@ class DeliverySettingsForm(FlaskForm):
 
     showroom_pickup = BooleanField(_l("Showroom pickup"))
     home_delivery = BooleanField(_l("Home delivery"))
-    radius_km = DecimalField(_l("Home delivery radius (km)"), places=None, validators=[Optional(), _nonneg()])
+    radius_km = DecimalField(_l("Home delivery radius (km)"), places=None, max_digits=8, validators=[Optional(), _nonneg()])
     home_delivery_fee = MoneyField(_l("Home delivery fee"), places=None, validators=[Optional(), _nonneg()])
     lead_time_days = IntegerField(_l("Lead time (days)"), validators=[InputRequired(), _nonneg()])
     slots = _rows(SlotRowForm, 1)

@@ -6,18 +6,11 @@ from datetime import date, time
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DecimalField,
-    IntegerField,
-    RadioField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.domain.delivery_slots import DeliverySlot
+from app.fields import DecimalField, IntegerField
 from app.forms.fields import MoneyField
 
 
@@ -44,14 +37,14 @@ class BookDeliveryForm(FlaskForm):
                         default="showroom_pickup")
     address = TextAreaField(_l("Delivery address"), validators=[Optional(), Length(max=500)])
     # Optional: without a shared location the dealer confirms the distance (and the fee) by hand.
-    latitude = DecimalField(_l("Latitude"), places=None, validators=[Optional(), NumberRange(min=-90, max=90)])
-    longitude = DecimalField(_l("Longitude"), places=None, validators=[Optional(), NumberRange(min=-180, max=180)])
+    latitude = DecimalField(_l("Latitude"), places=None, max_digits=9, scale=6, validators=[Optional(), NumberRange(min=-90, max=90)])
+    longitude = DecimalField(_l("Longitude"), places=None, max_digits=9, scale=6, validators=[Optional(), NumberRange(min=-180, max=180)])
 
 
 class DistanceForm(FlaskForm):
     """The km staff measured to a home-delivery address typed without a shared location."""
 
-    distance_km = DecimalField(_l("Distance from the dealership (km)"), places=None,
+    distance_km = DecimalField(_l("Distance from the dealership (km)"), places=None, max_digits=8,
                                validators=[InputRequired(_l("Enter the distance in km (0 or more).")),
                                            NumberRange(min=0, message=_l("Enter the distance in km (0 or more)."))])
 

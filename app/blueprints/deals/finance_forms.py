@@ -10,9 +10,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     HiddenField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -33,6 +31,7 @@ from wtforms.validators import (
 
 from app.domain.finance_application import FinanceStatus
 from app.domain.money import quantum
+from app.fields import DecimalField, IntegerField, coerce_int
 from app.forms.fields import MoneyField
 
 STATUS_LABELS = {
@@ -67,8 +66,8 @@ class FinanceApplicationForm(FlaskForm):
     position = StringField(_l("Position"), validators=[DataRequired(), Length(max=120)])
     employment_years = IntegerField(_l("Years with the employer"), validators=[InputRequired(), NumberRange(min=0, max=70)])
     monthly_income = MoneyField(_l("Monthly net income"), validators=[InputRequired(), NumberRange(min=0)], places=None)
-    partner_bank_id = SelectField(_l("Partner bank"), coerce=int, validators=[InputRequired()])
-    scenario_index = SelectField(_l("Payment scenario from your offer"), coerce=int, validators=[InputRequired()])
+    partner_bank_id = SelectField(_l("Partner bank"), coerce=coerce_int, validators=[InputRequired()])
+    scenario_index = SelectField(_l("Payment scenario from your offer"), coerce=coerce_int, validators=[InputRequired()])
     consent = BooleanField(
         _l("I confirm these details are true and agree that the dealer passes them to the bank."), validators=[DataRequired()]
     )
@@ -92,7 +91,7 @@ class DecisionForm(FlaskForm):
                  (FinanceStatus.APPROVED, FinanceStatus.APPROVED_WITH_CONDITIONS, FinanceStatus.DECLINED)],
         validators=[InputRequired(message=_l("Choose the bank's decision."))],
     )
-    apr_percent = DecimalField(_l("Final APR (%)"), validators=[Optional(), NumberRange(min=0, max=100)], places=None)
+    apr_percent = DecimalField(_l("Final APR (%)"), max_digits=6, scale=3, validators=[Optional(), NumberRange(min=0, max=100)], places=None)
     term_months = IntegerField(_l("Term (months)"), validators=[Optional(), NumberRange(min=1, max=120)])
     amount_financed = MoneyField(_l("Amount financed"), validators=[Optional()], places=None)
     conditions = TextAreaField(_l("Conditions"), validators=[Optional(), Length(max=4000)])

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.domain.trade_ins import CONDITION_QUESTIONS, MAX_ODOMETER
+from app.fields import IntegerField
 from app.forms.fields import MoneyField
 
 #: Labels of the condition questions and their choices (keys in ``domain.trade_ins.CONDITION_QUESTIONS``).

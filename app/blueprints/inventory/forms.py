@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.blueprints.inventory.labels import CONDITION_LABELS, FIELD_LABELS, MODE_LABELS, STATUS_LABELS
+from app.fields import IntegerField
 from app.forms.fields import MoneyField
 from app.imports.readers import SUPPORTED_ENCODINGS
 from app.models.inventory import ImportMode

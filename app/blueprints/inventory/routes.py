@@ -45,6 +45,7 @@ from app.imports.mapping import CanonicalField, ColumnMapping
 from app.imports.photos import PhotoLimits
 from app.imports.readers import ImportFileError, open_zip_safely, read_table
 from app.imports.values import csv_safe
+from app.input import parse_ids
 from app.models.base import utcnow
 from app.models.inventory import (
     ApiKey,
@@ -149,7 +150,7 @@ def index():
 def bulk_status():
     """Set the status of every ticked vehicle (audit-logged per vehicle)."""
     form = StatusForm()
-    ids = [int(v) for v in request.form.getlist("vehicle_ids") if v.isdigit()]
+    ids = parse_ids(request.form.getlist("vehicle_ids"))
     if not form.validate() or not ids:
         flash(_("Tick at least one vehicle and choose a status."), "error")
         return _go("inventory.index")
@@ -213,7 +214,7 @@ def costs():
     form = CostListForm()
     errors: list[stock_costs.CostError] = []
     if request.method == "GET":
-        ids = [int(v) for v in request.args.getlist("vehicle_ids") if v.isdigit()]
+        ids = parse_ids(request.args.getlist("vehicle_ids"))
         if ids:
             ticked = db.session.scalars(
                 select(StockVehicle).where(StockVehicle.id.in_(ids)).order_by(StockVehicle.stock_number, StockVehicle.vin)

@@ -6,7 +6,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -17,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
+from app.fields import IntegerField, coerce_int
 from app.forms.fields import AmountField  # noqa: F401 - the builder's amounts and percents (re-exported)
 
 
@@ -98,7 +98,7 @@ class OfferBuilderForm(FlaskForm):
     stock_q = StringField(_l("Find in stock (VIN, stock number, model)"), validators=[Optional(), Length(max=60)])
     stock_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
-    preset_ids = MultiCheckboxField(_l("Dealer discounts"), choices=[], coerce=int, validate_choice=False)
+    preset_ids = MultiCheckboxField(_l("Dealer discounts"), choices=[], coerce=coerce_int, validate_choice=False)
     manual_kind = SelectField(_l("Discount type"), choices=_opts(("amount", _l("Amount")), ("percent", _l("Percent"))),
                               default="amount")
     manual_value = AmountField(_l("Additional discount"), validators=[Optional(), _NOT_NEGATIVE])
