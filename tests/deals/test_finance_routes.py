@@ -79,7 +79,7 @@ def test_consultant_fills_in_and_principal_decides(app, client, login, world):
     token = csrf_token(client, f"{base}/{deal_id}/finance")
     bad = client.post(f"{base}/{deal_id}/finance", data={"csrf_token": token, **_form(bank_id, consent=None, monthly_income="lots")})
     body = bad.get_data(as_text=True)
-    assert bad.status_code == 422 and "This field is required." in body and "Not a valid decimal value." in body
+    assert bad.status_code == 422 and "This field is required." in body and "Enter a number, e.g. 1500 or 1500.50." in body
     assert "900304-1234567" not in body  # the identity number is never rendered back
     too_young = client.post(f"{base}/{deal_id}/finance", data={"csrf_token": token, **_form(bank_id, date_of_birth="2015-01-01")})
     assert too_young.status_code == 422 and "at least 18 years old" in too_young.get_data(as_text=True)

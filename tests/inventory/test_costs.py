@@ -47,7 +47,7 @@ def test_vehicle_cost_form_sets_clears_and_refuses_bad_amounts(app, client, logi
     url = f"{page}/cost"
     assert client.post(url, data={"cost": "25000000"}).status_code == 400  # no CSRF token
     for bad, message in (("25000000.5", "Too many decimals for KRW."), ("0", "The cost must be more than 0"),
-                         ("-1", "Must not be negative."), ("abc", "Not a valid decimal value")):
+                         ("-1", "Must not be negative."), ("abc", "Enter a number, e.g. 1500 or 1500.50.")):
         response = client.post(url, data={"csrf_token": token, "cost": bad})
         assert response.status_code == 400 and message in response.get_data(as_text=True), bad
     assert _costs(app, world)["SG-1"] is None  # nothing half-saved

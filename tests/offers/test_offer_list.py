@@ -106,7 +106,7 @@ def test_list_page_and_search_fragment_over_http(client, login, world, offers):
     with count_sql() as search_statements:
         fragment = client.get(url + "?consultant=0&q=ALICE", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and "Alice Kim" in fragment and "김민준" not in fragment
-    assert "1 offers" in fragment and "₩35,150,000" in fragment
+    assert "1 offer ·" in fragment and "₩35,150,000" in fragment
     # user, dealer + membership, figures, page rows (+ consultants for the page's filter form)
     assert len(search_statements) <= 4, "\n".join(s[:120] for s in search_statements)
     assert len(page_statements) <= 5, "\n".join(s[:120] for s in page_statements)
