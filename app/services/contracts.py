@@ -209,10 +209,10 @@ def generate(
     if deal.business_model != BusinessModel.E2E.value:
         raise ContractError("This dealer signs contracts in the showroom; record the step on the deal.")
     _check_deal(session, deal)
-    if not deal.vehicle_allocated:
-        raise ContractError(NO_VEHICLE)
     if deal.state not in SIGNABLE_DEAL_STATES:
         raise ContractError("A contract can be prepared once the vehicle is reserved and before it is signed.")
+    if not deal.vehicle_allocated:
+        raise ContractError(NO_VEHICLE)
     facts = deal_service.facts(session, deal)
     if facts.financed and not facts.finance_approved:
         raise ContractError("The finance application must be approved before the contract.")

@@ -40,7 +40,6 @@ from app.services.notifications import Message, notify_customer, notify_roles
 from app.services.offer_numbers import allocate_offer_number
 from app.urls import external_url
 
-
 #: ``(session, deal) -> dict`` of ``DealFacts`` fields; registered by the step services.
 FACT_PROVIDERS: list[Callable[[Session, Deal], dict[str, Any]]] = []
 #: ``(session, deal, now) -> None``; run when a deal is cancelled, inside the same transaction.

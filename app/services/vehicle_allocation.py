@@ -142,7 +142,7 @@ def _release_previous(session: Session, deal: Deal) -> str:
 
 
 def allocate_stock(
-    session: Session, deal: Deal, vehicle_id: int, *, dealer: Dealer, actor: User, now: datetime | None = None,
+    session: Session, deal: Deal, vehicle_id: int, *, dealer: Dealer, actor: User | None, now: datetime | None = None,
 ) -> StockVehicle:
     """Allocate the current dealer's stock car ``vehicle_id`` to ``deal``; flushed.
 
@@ -162,10 +162,10 @@ def allocate_stock(
     if not stock_fits(car, model=vehicle.model, trim=vehicle.trim, condition=vehicle.condition.value,
                       index=_catalog_index(session, deal)):
         raise AllocationError("This stock car is not the configured model and trim.", "vehicle_id")
-    if vehicle.status not in AVAILABLE:
-        raise AllocationError("This stock car is no longer available.", "vehicle_id")
     if _held_by_other_deal(session, vehicle.id, deal):
         raise AllocationError("This stock car is already allocated to another deal.", "vehicle_id")
+    if vehicle.status not in AVAILABLE:
+        raise AllocationError("This stock car is no longer available.", "vehicle_id")
     before = _release_previous(session, deal)
     deal.stock_vehicle_id = vehicle.id
     deal.stock_vehicle = vehicle
@@ -192,7 +192,7 @@ def allocate_factory_vin(
     vin: str | None,
     *,
     dealer: Dealer,
-    actor: User,
+    actor: User | None,
     arrival_date: date | None = None,
     now: datetime | None = None,
 ) -> Deal:
