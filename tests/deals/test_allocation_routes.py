@@ -105,3 +105,21 @@ def test_other_consultant_cannot_allocate(app, client, login, world):
     page = client.get(base).get_data(as_text=True)
     assert 'data-testid="vehicle-not-allocated"' in page and "Allocate the factory VIN" not in page
     assert _state(app, world, ids["deal"]) == {"stock": None, "vin": None, "events": []}
+
+
+def test_refusals_are_worded_in_the_users_language(app, client, login, world):
+    from app.tenancy import all_tenants
+
+    ids = _setup(app, world)
+    with app.app_context(), all_tenants():
+        db.session.get(User, world.ids["user_principal_a1"]).preferred_locale = "ko"
+        db.session.commit()
+    login(world.emails["principal_a1"])
+    base = f"/d/{world.slugs['a1']}/deals/{ids['deal']}"
+    token = csrf_token(client, base)
+    page = client.get(base).get_data(as_text=True)
+    assert "이 주문에 아직 배정된 차량이 없습니다." in page
+    bad = client.post(f"{base}/allocate/factory", data={"csrf_token": token, "vin": BAD_CHECK_DIGIT_VIN})
+    assert bad.status_code == 422 and f"{BAD_CHECK_DIGIT_VIN}의 VIN 검사 숫자(9번째 자리)가 맞지 않습니다" in bad.get_data(as_text=True)
+    refused = client.post(f"{base}/contract", data={"csrf_token": token}, follow_redirects=True)
+    assert "먼저 이 거래에 차량을 배정하세요" in refused.get_data(as_text=True)
