@@ -55,7 +55,7 @@ def allocation_panel(deal: Deal, **overrides) -> dict:
     """
     problem = allocation_service.allocation_problem(deal)
     data: dict = {"allocated": deal.vehicle_allocated, "can_change": problem is None and can_act_on(deal),
-                  "problem": problem, "configured": allocation_service.configured_car(db.session, deal)}
+                  "problem": problem}
     if data["can_change"]:
         stock = allocation_service.matching_stock(db.session, deal)
         form = overrides.get("stock_form") or StockAllocationForm(formdata=None)
