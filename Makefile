@@ -60,7 +60,7 @@ lint: install
 	$(BIN)/ruff check app tests config.py wsgi.py
 
 extract-messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k Message -k DealError -k DealTransitionError -k N_ -k ContractError -k DeliveryError -k HandoverError -k FinanceApplicationError -k PaymentError -k ReservationError -k TradeInError -k CheckoutInputError -k OfferError -k PromotionInvalid -k PartnerBankError -k InvalidResetToken -k ImageRejected -k CatalogError -k DealerError -k CostError -k CostListError --no-location --sort-by-file -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k Message -k DealError -k DealTransitionError -k N_ -k ContractError -k DeliveryError -k HandoverError -k FinanceApplicationError -k PaymentError -k ReservationError -k TradeInError -k CheckoutInputError -k OfferError -k PromotionInvalid -k PartnerBankError -k InvalidResetToken -k ImageRejected -k CatalogError -k DealerError -k CostError -k CostListError -k AllocationError --no-location --sort-by-file -o translations/messages.pot .
 
 update-messages: extract-messages
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete

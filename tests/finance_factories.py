@@ -51,12 +51,30 @@ def financed_offer(dealer: Dealer, customer: Customer, consultant: User | None, 
     return offer
 
 
-def reserved_deal(dealer: Dealer, customer: Customer, consultant: User | None) -> Deal:
-    """Return a deal opened from ``financed_offer`` and reserved (the dealer asks no deposit)."""
+def factory_vin(serial: int) -> str:
+    """Return a valid Hyundai VIN (right check digit) ending in the six-digit ``serial``."""
+    from app.domain.vin import compute_check_digit
+
+    body = f"KMHL341D0PA{serial % 1_000_000:06d}"
+    return body[:8] + compute_check_digit(body) + body[9:]
+
+
+def reserved_deal(dealer: Dealer, customer: Customer, consultant: User | None, *, allocate: bool = True) -> Deal:
+    """Return a deal opened from ``financed_offer`` and reserved (the dealer asks no deposit).
+
+    The offer names no stock car, so the deal is allocated to a factory VIN (``factory_vin`` of the
+    deal id; ``allocate=False`` leaves it without a car) as staff do before the contract
+    (``services.vehicle_allocation``).
+    """
+    from app.services import vehicle_allocation
+
     deal_factories.reservation_settings("0")
     offer = financed_offer(dealer, customer, consultant)
     deal = deal_service.open_from_offer(db.session, offer, dealer, now=NOW)
     deal_service.advance(db.session, deal, DealAction.RESERVE, dealer=dealer, actor=consultant)
+    if allocate:
+        vehicle_allocation.allocate_factory_vin(db.session, deal, factory_vin(deal.id), dealer=dealer, actor=consultant,
+                                                now=NOW)
     return deal
 
 

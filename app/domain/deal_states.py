@@ -21,6 +21,9 @@ Guards (facts the services gather and pass in ``DealFacts``):
 * ``start_financing`` needs a submitted finance application.
 * ``contract`` needs the contract signed by both the customer and the dealer principal and, when the
   deal is financed, an approved finance application (``approved`` or ``approved with conditions``).
+* ``contract``, ``schedule_delivery``, ``reschedule`` and ``deliver`` need a physical car allocated
+  to the deal (``vehicle_allocated``: a stock car, or a factory VIN for a catalog order) — offline
+  too, since the portal itself knows it (issue 11: a factory order was delivered with no VIN).
 * ``schedule_delivery`` / ``reschedule`` need a booked delivery slot.
 * ``deliver`` needs the pre-delivery checklist complete and the settlement balanced
   (deposit + amount financed + trade-in equity + balance paid = out-the-door price,
@@ -111,6 +114,7 @@ class DealFacts:
     ``delivery_booked``: a slot is booked. ``checklist_complete``: every pre-delivery item ticked.
     ``settlement_balanced``: deposit + financed + trade-in equity + balance paid = out-the-door price.
     ``offline``: the step is recorded after the fact by staff (O2O); the document checks are theirs.
+    ``vehicle_allocated``: a stock car or a factory VIN is allocated to the deal.
     """
 
     deposit_required: bool = True
@@ -123,10 +127,20 @@ class DealFacts:
     checklist_complete: bool = False
     settlement_balanced: bool = False
     offline: bool = False
+    vehicle_allocated: bool = False
+
+
+#: The steps that need a physical car allocated to the deal.
+NEEDS_VEHICLE = frozenset({DealAction.CONTRACT, DealAction.SCHEDULE_DELIVERY, DealAction.RESCHEDULE, DealAction.DELIVER})
+
+#: Why a step needing a car is refused (also raised by the contract and delivery services).
+NO_VEHICLE = N_("Allocate a vehicle to this deal first: a matching stock car or the factory VIN of the order.")
 
 
 def _guard(action: DealAction, facts: DealFacts) -> str | None:
     """Return why ``action`` may not happen with ``facts``, or None when it may."""
+    if action in NEEDS_VEHICLE and not facts.vehicle_allocated:
+        return NO_VEHICLE
     if facts.offline or action is DealAction.CANCEL:
         return None
     if action is DealAction.RESERVE and facts.deposit_required and not facts.deposit_paid:

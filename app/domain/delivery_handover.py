@@ -11,6 +11,11 @@ Rules (documented choices):
 * **Odometer at handover**: a whole number of the vehicle's unit (km or mi), not below the reading
   recorded on the stock vehicle (an odometer does not run backwards; a lower figure is a typo or a
   different car), and below 1,000,000.
+* **The handover respects the booked slot**: it is refused before the booked slot's local date (the
+  dealer's time zone). A customer who comes early is handed the car only after staff record a
+  rebooking to one of *today's* slots with a free place (``todays_slot``: offered today, the day not
+  closed; the lead time does not apply, the car and the customer are here). A handover after the
+  booked day is allowed (a late pickup).
 * **Signature**: the customer types their name (at least 2 characters after trimming) and ticks the
   consent box; the portal stores the typed name, the time and the IP address.
 """
@@ -91,6 +96,51 @@ def bookable_slot(settings: DeliverySettings, day: date, start: time, now: datet
         date=day, start=template.start, end=template.end, capacity=template.capacity, remaining=template.capacity,
         starts_at=starts_at, ends_at=datetime.combine(day, template.end, tzinfo=zone),
     )
+
+
+def check_handover_day(slot_date: date, now: datetime, zone) -> date:
+    """Return the local date of ``now`` (aware) in ``zone`` when a handover of a booking on ``slot_date`` may happen.
+
+    Raises ``HandoverError`` (field ``odometer``, param ``date`` ISO) before the booked day.
+    """
+    if now.tzinfo is None:
+        raise HandoverError("now must be timezone-aware", "odometer")
+    today = now.astimezone(zone).date()
+    if today < slot_date:
+        raise HandoverError(
+            "The delivery is booked for %(date)s. Hand the car over on that day, or rebook the delivery to today first.",
+            "odometer", date=slot_date.isoformat(),
+        )
+    return today
+
+
+def todays_slot(settings: DeliverySettings, start: time, now: datetime) -> DeliverySlot:
+    """Return today's slot (local date of ``now`` in the dealer's zone) starting at ``start``, for a same-day rebooking.
+
+    The lead time is not applied; capacity is the caller's counter. Raises ``HandoverError`` (field
+    ``slot``) when no slot starts then today or today is closed.
+    """
+    if now.tzinfo is None:
+        raise HandoverError("now must be timezone-aware", "slot")
+    zone = settings.zone
+    day = now.astimezone(zone).date()
+    template = next((t for t in settings.slots if t.weekday == day.weekday() and t.start == start), None)
+    if template is None:
+        raise HandoverError("This delivery slot is not offered today.", "slot")
+    if settings.is_closed(day):
+        raise HandoverError("The dealership makes no deliveries on that day.", "slot")
+    return DeliverySlot(
+        date=day, start=template.start, end=template.end, capacity=template.capacity, remaining=template.capacity,
+        starts_at=datetime.combine(day, template.start, tzinfo=zone), ends_at=datetime.combine(day, template.end, tzinfo=zone),
+    )
+
+
+def todays_slots(settings: DeliverySettings, now: datetime) -> list[DeliverySlot]:
+    """Return every slot offered today (local date of ``now``), in time order; empty on a closed day."""
+    day = now.astimezone(settings.zone).date()
+    if settings.is_closed(day):
+        return []
+    return [todays_slot(settings, t.start, now) for t in sorted(settings.slots, key=lambda t: t.start) if t.weekday == day.weekday()]
 
 
 def check_method(settings: DeliverySettings, method: str) -> DeliveryMethod:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.deal_amendments import AmendmentStatus
@@ -28,6 +28,12 @@ class Deal(TenantScoped, TimestampMixin, Base):
     principal once finance is approved, 0 for cash), ``balance_paid`` (paid at or before
     delivery). ``payment_kind`` is ``cash``, ``finance`` or ``lease``. ``business_model`` is the
     dealer's model when the deal opened (E2E/O2O). ``link_version`` revokes customer links.
+
+    Vehicle allocation (``services.vehicle_allocation``): a deal from a stock offer or reservation has
+    its ``stock_vehicle`` from the start; a deal from a catalog (new-car configuration) offer has none
+    until staff allocate a matching stock car (``stock_vehicle_id``) or the VIN the factory announced
+    (``factory_vin``, with its optional local ``factory_arrival_date``); ``allocated_at`` is when
+    (None for a car fixed by the offer). A live deal's factory VIN is unique per dealer.
     """
 
     __tablename__ = "deal"
@@ -37,6 +43,12 @@ class Deal(TenantScoped, TimestampMixin, Base):
         UniqueConstraint("dealer_id", "offer_id"),
         Index("ix_deal_dealer_state", "dealer_id", "state"),
         Index("ix_deal_dealer_consultant", "dealer_id", "consultant_id"),
+        # One factory car is sold once: no two live deals of a dealer on the same VIN.
+        Index(
+            "uq_deal_dealer_factory_vin_live", "dealer_id", "factory_vin", unique=True,
+            sqlite_where=text("factory_vin IS NOT NULL AND cancelled_at IS NULL"),
+            postgresql_where=text("factory_vin IS NOT NULL AND cancelled_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +78,9 @@ class Deal(TenantScoped, TimestampMixin, Base):
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     delivered_at: Mapped[datetime | None]
     link_version: Mapped[int] = mapped_column(default=1)
+    factory_vin: Mapped[str | None] = mapped_column(String(17))
+    factory_arrival_date: Mapped[date | None]
+    allocated_at: Mapped[datetime | None]
 
     customer: Mapped[Customer] = relationship()
     offer: Mapped[Offer | None] = relationship()
@@ -74,6 +89,18 @@ class Deal(TenantScoped, TimestampMixin, Base):
     events: Mapped[list[DealEvent]] = relationship(
         back_populates="deal", order_by="DealEvent.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def vehicle_allocated(self) -> bool:
+        """True when the deal sells a physical car: a stock car or a factory VIN."""
+        return self.stock_vehicle_id is not None or bool(self.factory_vin)
+
+    @property
+    def vin(self) -> str:
+        """The VIN of the car sold: the stock car's, else the factory's, else ""."""
+        if self.stock_vehicle is not None:
+            return self.stock_vehicle.vin or ""
+        return self.factory_vin or ""
 
 
 class DealEvent(TenantScoped, Base):

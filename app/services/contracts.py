@@ -7,7 +7,9 @@ Life of one deal's contract (``models.contracts``)::
                      └──────── content changed: generate v2 ──┴──▶ v1 superseded (stays readable) ◀───────┘
     deal cancelled ──▶ every live version voided
 
-* ``generate`` needs the deal ``reserved`` or ``financing``, its offer still accepted, and — when
+* ``generate`` needs a physical car allocated to the deal (a stock car or a factory VIN, printed
+  on the contract; ``services.vehicle_allocation``), the deal ``reserved`` or ``financing``, its
+  offer still accepted, and — when
   the deal is financed — the finance application approved (``deal_service.facts``). It freezes
   ``build_content`` (offer revision snapshot, purchasing conditions in the customer's language,
   payment split) and its hash. Unchanged content returns the current version (a double click
@@ -39,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from app.documents.contract_pdf import ContractDocument, render_contract_pdf
 from app.domain.contracts import content_hash, names_match, payment_split
-from app.domain.deal_states import DealAction, DealState
+from app.domain.deal_states import NO_VEHICLE, DealAction, DealState
 from app.domain.money import quantum
 from app.domain.offer_states import OfferState
 from app.domain.roles import BusinessModel, Role
@@ -100,7 +102,11 @@ def build_content(session: Session, deal: Deal, dealer: Dealer) -> dict[str, Any
     customer = deal.customer
     vehicle = dict(snapshot.get("vehicle") or {"label": deal.vehicle_label})
     stock = deal.stock_vehicle
-    if stock is not None:
+    if deal.allocated_at is not None:
+        # A catalog order allocated to a physical car: the contract names that car.
+        vehicle["vin"] = deal.vin
+        vehicle["stock_number"] = (stock.stock_number or "") if stock is not None else ""
+    elif stock is not None:
         vehicle.setdefault("vin", stock.vin or "")
         vehicle.setdefault("stock_number", stock.stock_number or "")
     # Without an offer, only the out-the-door price; at the currency's unit so a reloaded Numeric hashes the same.
@@ -195,8 +201,9 @@ def generate(
 
     A new version supersedes the current one (signed or not), is recorded on the timeline and the
     audit log, and the customer is e-mailed that it is ready to sign (``link``: their purchase
-    page). Raises ``ContractError`` for an O2O deal, a deal not reserved/financing, a cancelled
-    deal, a withdrawn or expired offer, or a financed deal without approved finance.
+    page). Raises ``ContractError`` for an O2O deal, a deal with no car allocated, a deal not
+    reserved/financing, a cancelled deal, a withdrawn or expired offer, or a financed deal without
+    approved finance.
     """
     now = now or utcnow()
     if deal.business_model != BusinessModel.E2E.value:
@@ -204,6 +211,8 @@ def generate(
     _check_deal(session, deal)
     if deal.state not in SIGNABLE_DEAL_STATES:
         raise ContractError("A contract can be prepared once the vehicle is reserved and before it is signed.")
+    if not deal.vehicle_allocated:
+        raise ContractError(NO_VEHICLE)
     facts = deal_service.facts(session, deal)
     if facts.financed and not facts.finance_approved:
         raise ContractError("The finance application must be approved before the contract.")

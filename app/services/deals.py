@@ -197,10 +197,12 @@ def facts(session: Session, deal: Deal, *, offline: bool = False) -> DealFacts:
         "financed": deal.payment_kind in ("finance", "lease"),
         "settlement_balanced": settlement_of(deal).balanced,
         "offline": offline,
+        "vehicle_allocated": deal.vehicle_allocated,
     }
     known = {f.name for f in fields(DealFacts)}
     for provider in FACT_PROVIDERS:
-        values.update({key: value for key, value in provider(session, deal).items() if key in known and key != "offline"})
+        values.update({key: value for key, value in provider(session, deal).items()
+                       if key in known and key not in ("offline", "vehicle_allocated")})
     return DealFacts(**values)
 
 

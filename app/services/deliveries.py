@@ -12,6 +12,12 @@
   rebooking is ``reschedule``, the handover is ``deliver`` (``services.deals.advance`` checks the
   checklist and the settlement through the facts registered here). The handover marks the stock
   vehicle ``sold`` in the same transaction and e-mails the customer in their language.
+* **A physical car first**: booking and handover are refused until a stock car or a factory VIN is
+  allocated to the deal (``services.vehicle_allocation``; a catalog order has none at first).
+* **The booked day**: the handover is refused before the booked slot's local date
+  (``domain.delivery_handover.check_handover_day``) unless staff first rebook the delivery to one of
+  today's slots (``rebook_to_today``: a place taken with the same atomic counter, the old one freed,
+  the timeline records old → new).
 * **Money**: the balance the customer pays at or before delivery is added to ``Deal.balance_paid``
   so ``settlement_of(deal)`` balances. A home-delivery fee is quoted on the booking (deal currency)
   and is not part of the contracted out-the-door price.
@@ -29,16 +35,19 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.domain.deal_states import DealAction, DealState
+from app.domain.deal_states import NO_VEHICLE, DealAction, DealState
 from app.domain.delivery_handover import (
     CHECKLIST,
     ChecklistItem,
     HandoverError,
     bookable_slot,
+    check_handover_day,
     check_method,
     check_odometer,
     check_signature,
     checklist_complete,
+    todays_slot,
+    todays_slots,
 )
 from app.domain.delivery_slots import (
     DeliveryMethod,
@@ -202,6 +211,8 @@ def book(
     now = now or utcnow()
     if deal.state not in OPEN_STATES:
         raise DeliveryError("The delivery can be booked once the contract is signed.", "slot")
+    if not deal.vehicle_allocated:
+        raise DeliveryError(NO_VEHICLE, "slot")
     settings = settings_for(session, dealer)
     slot = bookable_slot(settings, slot_date, slot_start, now)
     chosen = check_method(settings, method)
@@ -413,7 +424,8 @@ def hand_over(
 ) -> DeliveryBooking:
     """Confirm the handover: odometer, the customer's typed-name signature; deal ``delivered``, vehicle ``sold``.
 
-    Checks in order (nothing changes when one fails): a live booking, the odometer (whole number,
+    Checks in order (nothing changes when one fails): a live booking, a car allocated to the deal,
+    the booked day reached in the dealer's zone (else rebook to today first), the odometer (whole number,
     not below the vehicle's recorded reading), the signature, then ``deals.advance(deliver)`` whose
     guards need the checklist complete and the settlement balanced. Then the booking is completed,
     the vehicle's odometer updated and its status set to ``sold`` (same transaction), and the
@@ -426,6 +438,9 @@ def hand_over(
         raise DeliveryError("Book the delivery slot first.", "odometer")
     if booking.distance_to_confirm:
         raise DeliveryError("Confirm the home-delivery distance (and so its fee) before the handover.", "odometer")
+    if not deal.vehicle_allocated:
+        raise DeliveryError(NO_VEHICLE, "odometer")
+    check_handover_day(booking.slot_date, now, settings_for(session, dealer).zone)
     vehicle = deal.stock_vehicle
     reading = check_odometer(odometer, vehicle.odometer if vehicle is not None else None)
     signature = check_signature(signed_name, consent)
@@ -456,6 +471,74 @@ def hand_over(
         ),
     )
     return booking
+
+
+def rebook_slots(session: Session, dealer: Dealer, deal: Deal, now: datetime) -> list[DeliverySlot]:
+    """Return today's slots with a free place a live booking of ``deal`` booked for a later day may move to.
+
+    Empty when there is no such booking (nothing to rebook) or today is closed; ``remaining`` is the
+    places left now.
+    """
+    booking = active_booking(session, deal)
+    settings = settings_for(session, dealer)
+    today = now.astimezone(settings.zone).date()
+    if booking is None or booking.slot_date <= today:
+        return []
+    used = booked_counts(session, today, today)
+    slots = []
+    for slot in todays_slots(settings, now):
+        left = slot.capacity - used.get((today, slot.start), 0)
+        if left > 0:
+            slots.append(DeliverySlot(date=slot.date, start=slot.start, end=slot.end, capacity=slot.capacity, remaining=left,
+                                      starts_at=slot.starts_at, ends_at=slot.ends_at))
+    return slots
+
+
+def rebook_to_today(
+    session: Session,
+    deal: Deal,
+    *,
+    dealer: Dealer,
+    slot_start: time,
+    actor: User,
+    now: datetime | None = None,
+) -> DeliveryBooking:
+    """Move the deal's live booking of a later day to today's slot at local ``slot_start`` (the customer came early).
+
+    Today is the local date of ``now`` in the dealer's zone; the slot must be offered today and the
+    day open (``domain.delivery_handover.todays_slot``; no lead time). The new place is taken with the
+    atomic counter (``take_place``) before the old one is freed; the new booking keeps the method,
+    address, distance and fee. Timeline ``delivery_rebooked`` (old slot → new slot, by ``actor``) and
+    an audit event. Raises ``DeliveryError``/``HandoverError`` (field ``slot``): no live booking, one
+    already today or earlier, no such slot today, a closed day, or the slot full; the caller rolls back.
+    """
+    now = now or utcnow()
+    booking = active_booking(session, deal)
+    if booking is None or deal.state is not DealState.DELIVERY_SCHEDULED:
+        raise DeliveryError("Book the delivery slot first.", "slot")
+    settings = settings_for(session, dealer)
+    slot = todays_slot(settings, slot_start, now)
+    if booking.slot_date <= slot.date:
+        raise DeliveryError("The delivery is already booked for today or earlier; no rebooking is needed.", "slot")
+    if not take_place(session, deal.dealer_id, slot.date, slot.start, slot.capacity):
+        raise DeliveryError("This slot is fully booked. Please choose another time.", "slot")
+    before = _slot_text(booking)
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = now
+    release_place(session, booking.slot_date, booking.slot_start)
+    session.flush()  # the partial unique index allows one live booking per deal: end the old one first
+    moved = DeliveryBooking(
+        dealer_id=deal.dealer_id, deal_id=deal.id, slot_date=slot.date, slot_start=slot.start, slot_end=slot.end,
+        starts_at=slot.starts_at.astimezone(UTC), method=booking.method, address=booking.address,
+        latitude=booking.latitude, longitude=booking.longitude, distance_km=booking.distance_km, fee=booking.fee,
+        distance_confirmed_by_user_id=booking.distance_confirmed_by_user_id, distance_confirmed_at=booking.distance_confirmed_at,
+        channel="staff", booked_by_user_id=actor.id,
+    )
+    session.add(moved)
+    session.flush()
+    deal_service.record_event(session, deal, "delivery_rebooked", actor=actor, note=f"{before} → {_slot_text(moved)}")
+    audit.record(session, "delivery.rebook_today", moved, before={"slot": before}, after={"slot": _slot_text(moved)})
+    return moved
 
 
 # --- the staff schedule ----------------------------------------------------------------------------
@@ -537,5 +620,6 @@ deal_service.CANCEL_HOOKS.append(_on_deal_cancelled)
 
 __all__ = [
     "CHECKLIST", "ChecklistItem", "DeliveryError", "OPEN_STATES", "active_booking", "available_slots", "book",
-    "cancel_booking", "checklist_of", "confirm_distance", "hand_over", "latest_booking", "record_balance", "schedule", "set_checklist",
+    "cancel_booking", "checklist_of", "confirm_distance", "hand_over", "latest_booking", "rebook_slots", "rebook_to_today",
+    "record_balance", "schedule", "set_checklist",
 ]

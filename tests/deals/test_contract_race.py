@@ -42,7 +42,8 @@ def test_parallel_customer_signatures_sign_once(app):
                 session.add(customer)
                 session.flush()
                 deal = Deal(number="CRACE-1", customer_id=customer.id, business_model="E2E", state=DealState.RESERVED,
-                            currency="KRW", locale="ko", out_the_door_price=Decimal("35150000"), vehicle_label="Tucson")
+                            currency="KRW", locale="ko", out_the_door_price=Decimal("35150000"), vehicle_label="Tucson",
+                            factory_vin="KMHL341D4PA000001")
                 session.add(deal)
                 session.flush()
                 contract, _ = svc.generate(session, deal, dealer=session.get(Dealer, dealer_id), actor=None)

@@ -76,7 +76,7 @@ def test_zero_deposit_dealer_reserves_at_once(a1):
 
 
 def test_fact_providers_feed_the_guards(a1):
-    deal = deal_factories.deal(a1.dealer, a1.customer, a1.consultant)
+    deal = deal_factories.deal(a1.dealer, a1.customer, a1.consultant, vehicle=deal_factories.stock_vehicle(a1.dealer))
     svc.advance(db.session, deal, DealAction.RESERVE, dealer=a1.dealer)
     with pytest.raises(svc.DealError, match="signed"):
         svc.advance(db.session, deal, DealAction.CONTRACT, dealer=a1.dealer)

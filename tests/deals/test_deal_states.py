@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
@@ -21,7 +22,7 @@ from app.domain.deal_states import (
 
 ALL_GOOD = DealFacts(
     deposit_paid=True, finance_submitted=True, finance_approved=True, contract_signed=True, delivery_booked=True,
-    checklist_complete=True, settlement_balanced=True,
+    checklist_complete=True, settlement_balanced=True, vehicle_allocated=True,
 )
 
 
@@ -58,11 +59,11 @@ def test_terminal_states_never_change(state):
 @pytest.mark.parametrize(("state", "action", "facts", "reason"), [
     (DealState.OFFER_ACCEPTED, DealAction.RESERVE, DealFacts(), "deposit has not been paid"),
     (DealState.RESERVED, DealAction.START_FINANCING, DealFacts(), "finance application"),
-    (DealState.FINANCING, DealAction.CONTRACT, DealFacts(financed=True, contract_signed=True), "must be approved"),
-    (DealState.RESERVED, DealAction.CONTRACT, DealFacts(financed=False), "signed by the customer and the dealer principal"),
-    (DealState.CONTRACTED, DealAction.SCHEDULE_DELIVERY, DealFacts(), "delivery slot"),
-    (DealState.DELIVERY_SCHEDULED, DealAction.DELIVER, DealFacts(settlement_balanced=True), "checklist"),
-    (DealState.DELIVERY_SCHEDULED, DealAction.DELIVER, DealFacts(checklist_complete=True), "do not add up"),
+    (DealState.FINANCING, DealAction.CONTRACT, DealFacts(financed=True, contract_signed=True, vehicle_allocated=True), "must be approved"),
+    (DealState.RESERVED, DealAction.CONTRACT, DealFacts(financed=False, vehicle_allocated=True), "signed by the customer and the dealer principal"),
+    (DealState.CONTRACTED, DealAction.SCHEDULE_DELIVERY, DealFacts(vehicle_allocated=True), "delivery slot"),
+    (DealState.DELIVERY_SCHEDULED, DealAction.DELIVER, DealFacts(settlement_balanced=True, vehicle_allocated=True), "checklist"),
+    (DealState.DELIVERY_SCHEDULED, DealAction.DELIVER, DealFacts(checklist_complete=True, vehicle_allocated=True), "do not add up"),
 ])
 def test_guards_refuse_with_the_reason(state, action, facts, reason):
     with pytest.raises(DealTransitionError, match=reason):
@@ -74,12 +75,12 @@ def test_zero_deposit_reserves_without_payment():
 
 
 def test_cash_deal_contracts_from_reserved_without_finance():
-    facts = DealFacts(financed=False, contract_signed=True)
+    facts = DealFacts(financed=False, contract_signed=True, vehicle_allocated=True)
     assert transition(DealState.RESERVED, DealAction.CONTRACT, facts) is DealState.CONTRACTED
 
 
 def test_offline_skips_document_checks_but_not_the_order():
-    offline = DealFacts(offline=True)
+    offline = DealFacts(offline=True, vehicle_allocated=True)
     assert transition(DealState.RESERVED, DealAction.CONTRACT, offline) is DealState.CONTRACTED
     with pytest.raises(DealTransitionError):
         transition(DealState.OFFER_ACCEPTED, DealAction.DELIVER, offline)
@@ -97,3 +98,26 @@ def test_step_status_and_allowed_actions():
     assert all(step_status(DealState.DELIVERED, s) == "done" for s in STEP_ORDER)
     assert allowed_actions(DealState.DELIVERED) == []
     assert DealAction.CONTRACT in allowed_actions(DealState.RESERVED)
+
+
+@pytest.mark.parametrize(("state", "action"), [
+    (DealState.RESERVED, DealAction.CONTRACT),
+    (DealState.FINANCING, DealAction.CONTRACT),
+    (DealState.CONTRACTED, DealAction.SCHEDULE_DELIVERY),
+    (DealState.DELIVERY_SCHEDULED, DealAction.RESCHEDULE),
+    (DealState.DELIVERY_SCHEDULED, DealAction.DELIVER),
+])
+@pytest.mark.parametrize("offline", [False, True])
+def test_contract_and_delivery_need_an_allocated_vehicle_online_and_offline(state, action, offline):
+    """Issue 11 item 5: a catalog order without a stock car or factory VIN is neither contracted nor delivered."""
+    facts = replace(ALL_GOOD, vehicle_allocated=False, offline=offline)
+    with pytest.raises(DealTransitionError, match="Allocate a vehicle"):
+        transition(state, action, facts)
+    assert transition(state, action, replace(facts, vehicle_allocated=True)) is TRANSITIONS[(state, action)]
+
+
+def test_reservation_financing_and_cancel_need_no_vehicle():
+    facts = replace(ALL_GOOD, vehicle_allocated=False)
+    assert transition(DealState.OFFER_ACCEPTED, DealAction.RESERVE, facts) is DealState.RESERVED
+    assert transition(DealState.RESERVED, DealAction.START_FINANCING, facts) is DealState.FINANCING
+    assert transition(DealState.RESERVED, DealAction.CANCEL, facts) is DealState.CANCELLED

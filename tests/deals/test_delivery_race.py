@@ -22,6 +22,7 @@ from app.models.mail import OutboxMessage
 from app.services import deliveries as svc
 from app.tenancy import all_tenants, scoped
 from tests.conftest import is_postgres
+from tests.finance_factories import factory_vin
 
 RACERS = 8
 NOW = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)  # Monday 12:00 in Seoul
@@ -55,7 +56,8 @@ def test_last_place_of_a_slot_goes_to_one_customer_only(app, capacity):
             session.add(customer)
             session.flush()
             deal = Deal(dealer_id=dealer.id, number=f"SLOTRACE-{n}", customer_id=customer.id, business_model="E2E",
-                        state=DealState.CONTRACTED, currency="KRW", locale="en", out_the_door_price=Decimal(30000000))
+                        state=DealState.CONTRACTED, currency="KRW", locale="en", out_the_door_price=Decimal(30000000),
+                        factory_vin=factory_vin(n))  # a car allocated: booking needs one
             session.add(deal)
             session.flush()
             deal_ids.append(deal.id)

@@ -135,6 +135,22 @@ def test_staff_book_checklist_balance_and_handover(app, client, login, world):
     page = client.get(base).get_data(as_text=True)
     assert "Booked by consultant_a1" in page and "Confirm handover" in page
 
+    # Issue 11 item 5: the slot is on a later day, so the handover waits for it — or for a rebooking to today.
+    day = slot.split("T")[0]
+    assert 'data-testid="handover-early"' in page
+    early = client.post(f"{base}/delivery/handover", data={"csrf_token": token, "odometer": "20", "signed_name": "Minjun Kim", "consent": "y"})
+    assert early.status_code == 422 and f"The delivery is booked for {day}." in early.get_data(as_text=True)
+    assert client.post(f"{base}/delivery/rebook-today", data={"slot_start": "10:00"}).status_code == 400  # no CSRF
+    bad = client.post(f"{base}/delivery/rebook-today", data={"csrf_token": token, "slot_start": "09:00"})
+    assert bad.status_code == 422 and "This delivery slot is not offered today." in bad.get_data(as_text=True)
+    today_slots = re.findall(r'name="slot_start" value="([0-9:]+)"', page)
+    assert today_slots == ["10:00", "14:00"]
+    moved = client.post(f"{base}/delivery/rebook-today", data={"csrf_token": token, "slot_start": today_slots[-1]})
+    assert moved.status_code == 302
+    assert _deal(app, world, deal_id)["booking"] == (_local_today().isoformat(), "14:00", BookingStatus.BOOKED)
+    page = client.get(base).get_data(as_text=True)
+    assert 'data-testid="handover-early"' not in page and "Delivery rebooked to today for the handover" in page
+
     # Handover refused while the checklist is incomplete: message, nothing changes.
     refused = client.post(f"{base}/delivery/handover", data={"csrf_token": token, "odometer": "20", "signed_name": "Minjun Kim", "consent": "y"})
     assert refused.status_code == 422 and "Complete the pre-delivery checklist first." in refused.get_data(as_text=True)
@@ -142,6 +158,7 @@ def test_staff_book_checklist_balance_and_handover(app, client, login, world):
     fragment = client.post(f"{base}/delivery/checklist", data={"csrf_token": token, "items": ALL_ITEMS[:3]}, headers={"HX-Request": "true"})
     body = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "<html" not in body and '3 / 7' in body and "consultant_a1" in body
+    assert "KMHJ381ABNU123450" in body and "S0" in body  # the checklist names the car to check
     assert client.post(f"{base}/delivery/checklist", data={"csrf_token": token, "items": ALL_ITEMS}).status_code == 302
     assert client.post(f"{base}/delivery/checklist", data={"csrf_token": token, "items": ["wax"]}).status_code == 422
 
@@ -169,7 +186,8 @@ def test_staff_book_checklist_balance_and_handover(app, client, login, world):
     with app.app_context(), all_tenants():
         mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipients.contains("minjun0@")).order_by(OutboxMessage.id.desc())).first()
         assert mail.subject == "Your Tucson 1.6T Inspiration has been handed over"
-        assert db.session.scalar(select(DeliveryBooking.signed_ip).where(DeliveryBooking.deal_id == deal_id)) == "127.0.0.1"
+        assert db.session.scalar(select(DeliveryBooking.signed_ip).where(DeliveryBooking.deal_id == deal_id,
+                                                                 DeliveryBooking.status == BookingStatus.COMPLETED)) == "127.0.0.1"
 
 
 def test_other_consultant_cannot_act_on_the_delivery(app, client, login, world):

@@ -4,4 +4,4 @@ from app.access import tenant_blueprint
 
 bp = tenant_blueprint("deals", __name__, kind="dealer", url_prefix="/deals")
 
-from app.blueprints.deals import amendments, contract, delivery, finance, payments, routes, trade_ins  # noqa: E402,F401
+from app.blueprints.deals import allocation, amendments, contract, delivery, finance, payments, routes, trade_ins  # noqa: E402,F401

@@ -6,7 +6,8 @@ Views load the deal (tenant-scoped) → check the role → act through ``service
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import format_currency, format_decimal
@@ -23,6 +24,7 @@ from app.blueprints.deals.delivery_forms import (
     ChecklistForm,
     DistanceForm,
     HandoverForm,
+    RebookTodayForm,
     parse_slot,
     slot_value,
 )
@@ -54,6 +56,7 @@ METHOD_LABELS = {
 }
 
 EVENT_LABELS_ADDED = {"balance_paid": _l("Balance payment received"),
+                      "delivery_rebooked": _l("Delivery rebooked to today for the handover"),
                       "delivery_distance_confirmed": _l("Home-delivery distance confirmed")}
 
 DEAL_PANELS.append("deals/_delivery_panel.html")
@@ -93,7 +96,9 @@ def delivery_panel(deal: Deal, **overrides) -> dict:
     """Return what the delivery cards show for ``deal``: booking, free slots, checklist and the forms.
 
     ``overrides`` replace a default (unbound) form with a submitted one to show its errors:
-    ``book_form``, ``checklist_form``, ``balance_form``, ``handover_form``, ``distance_form``.
+    ``book_form``, ``checklist_form``, ``balance_form``, ``handover_form``, ``distance_form``, ``rebook_form``.
+    When the live booking is for a later day than today (dealer's zone), ``early`` is True and
+    ``rebook_slots`` lists today's slots with a free place for ``rebook_form``.
     """
     e2e = deal.business_model == BusinessModel.E2E.value
     data: dict = {"e2e": e2e, "open": deal.state in delivery_service.OPEN_STATES, "method_labels": METHOD_LABELS,
@@ -117,6 +122,14 @@ def delivery_panel(deal: Deal, **overrides) -> dict:
         booking = data["booking"]
         data["distance_form"] = overrides.get("distance_form") or DistanceForm(
             formdata=None, distance_km=booking.distance_km if booking is not None else None)
+        now = utcnow()
+        today = now.astimezone(ZoneInfo(g.dealer.timezone)).date()
+        data["early"] = booking is not None and booking.status.value == "booked" and booking.slot_date > today
+        if data["early"]:
+            slots = delivery_service.rebook_slots(db.session, g.dealer, deal, now)
+            rebook = overrides.get("rebook_form") or RebookTodayForm(formdata=None)
+            rebook.slot_start.choices = [(f"{s.start:%H:%M}", s) for s in slots]
+            data.update(rebook_slots=slots, rebook_form=rebook)
         data["handover_form"] = overrides.get("handover_form") or HandoverForm(
             formdata=None, odometer=deal.stock_vehicle.odometer if deal.stock_vehicle else None
         )
@@ -289,12 +302,39 @@ def delivery_handover(deal_id: int):
     return _refused(deal, handover_form=form)
 
 
+@bp.route("/<int:deal_id>/delivery/rebook-today", methods=["POST"])
+@require_menu("deliveries")
+def delivery_rebook_today(deal_id: int):
+    """Move the delivery to one of today's slots (the customer came early), so the handover can happen today."""
+    deal = _guard(deal_id)
+    form = RebookTodayForm()
+    if form.validate_on_submit():
+        try:
+            start = time.fromisoformat(form.slot_start.data or "")
+        except ValueError:
+            start = None
+        if start is None:
+            form.slot_start.errors = [*form.slot_start.errors, _("Choose one of today's slots.")]
+        else:
+            try:
+                booking = delivery_service.rebook_to_today(db.session, deal, dealer=g.dealer, slot_start=start,
+                                                           actor=current_user)
+            except HandoverError as exc:
+                form.slot_start.errors = [*form.slot_start.errors, error_text(exc)]
+            except IntegrityError:
+                form.slot_start.errors = [_("The delivery was just booked; reload the page to see it.")]
+            else:
+                db.session.commit()
+                flash(_("Delivery moved to today, %(start)s–%(end)s: the handover can go ahead.",
+                        start=f"{booking.slot_start:%H:%M}", end=f"{booking.slot_end:%H:%M}"), "success")
+                return _to_detail(deal)
+    return _refused(deal, rebook_form=form)
+
+
 @bp.route("/deliveries")
 @require_menu("deliveries")
 def deliveries():
     """Upcoming deliveries by day (dealer's local days) with each slot's places used / total."""
-    from zoneinfo import ZoneInfo
-
     today = utcnow().astimezone(ZoneInfo(g.dealer.timezone)).date()
     try:
         first = date.fromisoformat(request.args.get("from", "")) if request.args.get("from") else today

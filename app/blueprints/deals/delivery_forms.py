@@ -70,3 +70,10 @@ class HandoverForm(FlaskForm):
         _l("I confirm I have received the vehicle, its keys and documents in the condition described."),
         validators=[DataRequired(_l("The customer must confirm they received the vehicle."))],
     )
+
+
+class RebookTodayForm(FlaskForm):
+    """Move the booking to one of today's slots: the customer came before the booked day."""
+
+    slot_start = RadioField(_l("Today's slot"), validators=[InputRequired(_l("Choose one of today's slots."))],
+                            validate_choice=False)

@@ -53,11 +53,11 @@ EVENT_LABELS = {
 DEAL_PANELS: list[str] = []
 
 #: The order of the sale, used to sort step cards whatever order their modules were imported in.
-PANEL_ORDER = ("payment", "deposit", "trade_in", "finance", "contract", "delivery")
+PANEL_ORDER = ("allocation", "payment", "deposit", "trade_in", "finance", "contract", "delivery")
 
 
 def in_sale_order(panels: list[str]) -> list[str]:
-    """Return the step-card templates ordered as the sale runs (deposit → trade-in → finance → contract → delivery)."""
+    """Return the step-card templates ordered as the sale runs (vehicle → deposit → trade-in → finance → contract → delivery)."""
 
     def rank(path: str) -> int:
         return next((i for i, key in enumerate(PANEL_ORDER) if key in path), len(PANEL_ORDER))
