@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, INSTANCE_DIR
 
@@ -18,7 +19,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     ``config_name`` is ``development`` (default, or ``FORECOURT_CONFIG``), ``testing`` or
     ``production``; ``overrides`` (tests) update the config last. Production refuses to start
-    without ``SECRET_KEY`` and ``DATABASE_URL`` in the environment.
+    without ``SECRET_KEY``, ``DATABASE_URL`` and ``EXTERNAL_BASE_URL`` in the environment. With
+    ``TRUSTED_PROXY_COUNT`` > 0 the WSGI app is wrapped in werkzeug's ``ProxyFix``.
     """
     name = config_name or os.environ.get("FORECOURT_CONFIG", "development")
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
@@ -26,9 +28,13 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     if overrides:
         app.config.update(overrides)
     if name == "production":
-        for key in ("SECRET_KEY", "DATABASE_URL"):
+        for key in ("SECRET_KEY", "DATABASE_URL", "EXTERNAL_BASE_URL"):
             if not os.environ.get(key):
                 raise ConfigurationError(f"{key} must be set in production")
+    if proxies := int(app.config.get("TRUSTED_PROXY_COUNT") or 0):
+        # Believe X-Forwarded-For/-Proto from exactly this many proxies (the client's address is what the
+        # login throttle and the audit log see); the Host header is checked against TRUSTED_HOSTS instead.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_port=0, x_prefix=0)
 
     from app import access, cli, database, errors, i18n, security
     from app.extensions import csrf, db, htmx, limiter, login_manager, migrate

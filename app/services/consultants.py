@@ -25,7 +25,7 @@ from app.models.accounts import Dealer, Membership, User
 from app.models.base import utcnow
 from app.models.customers import Customer
 from app.models.dealer_settings import ConsultantProfile
-from app.services import accounts, audit
+from app.services import accounts, audit, sessions
 
 _INVITE_SALT = "consultant-invitation"
 
@@ -190,8 +190,8 @@ def verify_invitation_token(session: Session, token: str, secret_key: str, max_a
 
 
 def accept_invitation(session: Session, user: User, password: str) -> None:
-    """Set the invited user's password (which voids the link) and audit it."""
-    user.set_password(password)
+    """Set the invited user's password (which voids the link and ends any session of the user) and audit it."""
+    accounts.set_new_password(session, user, password, now=utcnow(), reason="password")
     audit.record(session, "consultant.accept_invitation", user)
     session.flush()
 
@@ -273,7 +273,7 @@ def open_customers(session: Session, dealer: Dealer, user_id: int) -> list[Custo
 def deactivate(
     session: Session, dealer: Dealer, member: StaffMember, *, actor: User, reassign_to_id: int | None
 ) -> int:
-    """Deactivate a staff member here, keeping their history, and reassign their open customers.
+    """Deactivate a staff member here, keeping their history, reassign their open customers, end their sessions.
 
     Returns the number of customers reassigned. Raises ``ConsultantError`` (field ``reassign_to``) when
     customers are open and ``reassign_to_id`` is not another active staff member, or (field ``user``) for
@@ -298,6 +298,8 @@ def deactivate(
         add_event(session, customer, "reassigned", f"{member.user.name} → {target.name}", actor=actor)
     member.membership.active = False
     session.flush()
+    # Signed in elsewhere, the person would keep every page they had open here: end their sessions now.
+    sessions.end_all(session, member.user, now=utcnow(), reason="membership")
     audit.record(
         session, "consultant.deactivate", member.user, after={"reassigned": len(customers), "reassign_to": reassign_to_id}
     )

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.domain.roles import DEALER_ROLES, Role
 from app.models.accounts import Dealer, Membership, User
-from app.services import accounts, audit
+from app.models.base import utcnow
+from app.services import accounts, audit, sessions
 from app.tenancy import TenantNotSet, all_tenants, current_scope
 
 INVITE_SALT = "dealer-invite"
@@ -125,10 +126,11 @@ def staff_query():
 
 
 def deactivate_membership(session: Session, membership: Membership) -> Membership:
-    """Deactivate a consultant's membership at one dealer; audit-logged."""
+    """Deactivate a consultant's membership at one dealer and end the person's sessions at once; audit-logged."""
     if membership.active:
         membership.active = False
         session.flush()
+        sessions.end_all(session, membership.user, now=utcnow(), reason="membership")
         audit.record(session, "staff_deactivated", membership, before={"active": True}, after={"active": False},
                      dealer_id=membership.dealer_id)
     return membership
