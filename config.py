@@ -19,6 +19,16 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def trusted_hosts(environ) -> list[str]:
+    """Return the host names production answers to: ``TRUSTED_HOSTS`` (comma-separated), else ``EXTERNAL_BASE_URL``'s.
+
+    ``environ`` is a mapping like ``os.environ``; an empty result is impossible (``localhost`` at worst),
+    so a mistyped setting refuses every request instead of trusting every Host.
+    """
+    listed = [h.strip().lower() for h in environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()]
+    return listed or [urlsplit(environ.get("EXTERNAL_BASE_URL", "")).hostname or "localhost"]
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -123,12 +133,9 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
     #: Host names the portal answers to (Flask refuses any other ``Host`` with 400): ``TRUSTED_HOSTS``
     #: (comma-separated), else the host of ``EXTERNAL_BASE_URL``.
-    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or [
-        urlsplit(Config.EXTERNAL_BASE_URL).hostname or "localhost"
-    ]
+    TRUSTED_HOSTS = trusted_hosts(os.environ)
     #: Strict-Transport-Security on every response (the portal is only served over TLS in production).
     HSTS_ENABLED = True
-
 
 CONFIGS = {
     "development": DevelopmentConfig,
