@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, INSTANCE_DIR
 
@@ -31,10 +30,6 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         for key in ("SECRET_KEY", "DATABASE_URL", "EXTERNAL_BASE_URL"):
             if not os.environ.get(key):
                 raise ConfigurationError(f"{key} must be set in production")
-    if proxies := int(app.config.get("TRUSTED_PROXY_COUNT") or 0):
-        # Believe X-Forwarded-For/-Proto from exactly this many proxies (the client's address is what the
-        # login throttle and the audit log see); the Host header is checked against TRUSTED_HOSTS instead.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_port=0, x_prefix=0)
 
     from app import access, cli, database, errors, i18n, security
     from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
@@ -52,6 +47,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     access.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    security.trust_proxies(app)
 
     from app.blueprints.api import bp as api_bp
     from app.blueprints.auth import bp as auth_bp

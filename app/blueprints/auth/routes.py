@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.blueprints.auth import bp
@@ -93,8 +94,9 @@ def login():
             wait = sessions.wait_seconds(db.session, form.email.data, now, free=config["LOGIN_THROTTLE_FREE_FAILURES"],
                                          max_delay=config["LOGIN_THROTTLE_MAX_DELAY"], **throttle)
             if wait:
-                flash(_("Too many failed sign-ins for this account. Please try again in %(seconds)s seconds.",
-                        seconds=wait), "error")
+                flash(ngettext("Too many failed sign-ins for this account. Please try again in %(num)d second.",
+                               "Too many failed sign-ins for this account. Please try again in %(num)d seconds.",
+                               wait), "error")
                 return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
             user = accounts.authenticate(db.session, form.email.data, form.password.data)
             if user is None:

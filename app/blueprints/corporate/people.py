@@ -20,6 +20,7 @@ from app.models.customers import Customer
 from app.services import dealers as dealer_service
 from app.services import offer_queries, withdrawal
 from app.services.mail import MailSettings, send_mail
+from app.urls import external_url
 
 PAGE_SIZE = 50
 
@@ -104,10 +105,9 @@ def dealer_invite(dealer_id: int):
     user, created = dealer_service.invite_principal(db.session, dealer, name=form.name.data.strip(),
                                                     email=form.email.data, locale=dealer.locale)
     if created or not user.password_hash:
-        link = url_for("auth.accept_invite", token=dealer_service.make_invite_token(user, current_app.config["SECRET_KEY"]),
-                       _external=True)
+        link = external_url("auth.accept_invite", token=dealer_service.make_invite_token(user, current_app.config["SECRET_KEY"]))
     else:
-        link = url_for("auth.login", _external=True)
+        link = external_url("auth.login")
     send_mail(db.session, MailSettings.from_config(current_app.config), to=[user.email],
               subject=_("You are invited to manage %(dealer)s on Forecourt", dealer=dealer.name),
               body_text=render_template("corporate/people/invite_email.txt", user=user, dealer=dealer, link=link,

@@ -17,6 +17,7 @@ from app.services import consultants as service
 from app.services.images import ImageRejected, process_image
 from app.services.mail import MailSettings, send_mail
 from app.services.storage import StorageError, get_storage
+from app.urls import external_url
 
 
 def role_label(role: Role | str) -> str:
@@ -51,7 +52,7 @@ def _role_choices():
 
 def _send_invitation(member: service.StaffMember) -> None:
     token = service.make_invitation_token(member.user, g.dealer, current_app.config["SECRET_KEY"])
-    link = url_for("auth.accept_invitation", token=token, _external=True)
+    link = external_url("auth.accept_invitation", token=token)  # never the request's Host
     days = current_app.config["CONSULTANT_INVITATION_MAX_AGE"] // 86400
     send_mail(
         db.session,
@@ -63,7 +64,7 @@ def _send_invitation(member: service.StaffMember) -> None:
             user=member.user,
             dealer=g.dealer,
             inviter=current_user,
-            link=link if not member.user.password_hash else url_for("auth.login", _external=True),
+            link=link if not member.user.password_hash else external_url("auth.login"),
             needs_password=not member.user.password_hash,
             days=days,
         ),
