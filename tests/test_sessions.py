@@ -195,3 +195,21 @@ def test_purge_deletes_old_revoked_and_expired_sessions(app, world):
         left = set(db.session.scalars(select(UserSession.id).where(UserSession.user_id == user.id)))
         assert old.id not in left and {live.id, ended.id} <= left
         assert [s.id for s in sessions.live_sessions(db.session, user, now)] == [live.id]
+
+
+def test_change_password_page_signs_out_the_other_devices(app, client, world):
+    email = world.emails["corp_b"]
+    other = _sign_in(app.test_client(), email)
+    _sign_in(client, email)
+    page = client.get(PROTECTED).get_data(as_text=True)
+    assert "/password/change" in page and "/logout/everywhere" in page
+    token = csrf_token(client, "/password/change")
+    wrong = client.post("/password/change", data={"current": "nope", "password": "brand-new-pass-1",
+                                                  "confirm": "brand-new-pass-1", "csrf_token": token})
+    assert wrong.status_code == 400 and "current password is not correct" in wrong.get_data(as_text=True)
+    _assert_signed_in(app, other)
+    done = client.post("/password/change", data={"current": factories.PASSWORD, "password": "brand-new-pass-1",
+                                                 "confirm": "brand-new-pass-1", "csrf_token": token})
+    assert done.status_code == 302
+    assert "1 other session was signed out" in client.get(PROTECTED).get_data(as_text=True)
+    _assert_signed_out(app, other)

@@ -33,6 +33,12 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
+class ChangePasswordForm(ResetPasswordForm):
+    """The current password, then the new one twice."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+
+
 class LocaleForm(FlaskForm):
     """Pick the interface language."""
 

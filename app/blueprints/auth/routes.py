@@ -11,7 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.blueprints.auth import bp
-from app.blueprints.auth.forms import ForgotPasswordForm, LocaleForm, LoginForm, ResetPasswordForm
+from app.blueprints.auth.forms import ChangePasswordForm, ForgotPasswordForm, LocaleForm, LoginForm, ResetPasswordForm
 from app.extensions import db, limiter
 from app.i18n import available_locales, language_name
 from app.models.accounts import User
@@ -139,6 +139,28 @@ def logout_everywhere():
     _sign_out(everywhere=True)
     flash(_("You are signed out on every device."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/change", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per minute", methods=["POST"], scope="password-change")
+def change_password():
+    """Change the password; every other session of the user ends, this one stays signed in."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        with all_tenants():
+            try:
+                ended = accounts.change_password(db.session, current_user, form.current.data, form.password.data,
+                                                 now=sessions.current_time())
+            except accounts.AccountError as exc:
+                form.current.errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash(ngettext("Your password is changed. %(num)d other session was signed out.",
+                               "Your password is changed. %(num)d other sessions were signed out.", ended), "success")
+                return redirect(url_for("auth.choose_workspace"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/change_password.html", form=form), status
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
