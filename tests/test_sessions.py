@@ -213,3 +213,13 @@ def test_change_password_page_signs_out_the_other_devices(app, client, world):
     assert done.status_code == 302
     assert "1 other session was signed out" in client.get(PROTECTED).get_data(as_text=True)
     _assert_signed_out(app, other)
+
+
+def test_users_compare_by_account_not_by_session(app, world):
+    with app.app_context(), all_tenants():
+        user = db.session.get(User, world.ids["user_corp_a"])
+        other = db.session.get(User, world.ids["user_corp_b"])
+        assert user == user and user != other and not (user == other)
+        assert user == User(id=user.id) and User() != User()
+        with pytest.raises(RuntimeError):
+            user.get_id()  # not signed in through a session: no id to hand out

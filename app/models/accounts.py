@@ -103,6 +103,18 @@ class User(UserMixin, TimestampMixin, Base):
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in
         return self.active
 
+    # UserMixin compares users by get_id(), which is now a session secret: compare by primary key instead.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
     #: The sign-in session this object was loaded through (set by ``app.services.sessions``), not a column.
     login_session = None  # UserSession | None
 
