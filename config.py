@@ -100,7 +100,10 @@ class Config:
     # The privacy notice customers accept when staff create them on the spot (the offer builder's quick form);
     # stored on the customer with the time and who recorded it. Change it when the notice's text changes.
     PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-01")
-    CONSULTANT_INVITATION_MAX_AGE = int(os.environ.get("CONSULTANT_INVITATION_MAX_AGE", str(7 * 86400)))  # seconds
+    # Seconds an invitation link (dealer principal, dealer staff) stays valid; CONSULTANT_INVITATION_MAX_AGE is
+    # the older name of the same setting.
+    INVITATION_MAX_AGE = int(os.environ.get("INVITATION_MAX_AGE") or os.environ.get("CONSULTANT_INVITATION_MAX_AGE")
+                             or str(7 * 86400))
 
 
 class DevelopmentConfig(Config):

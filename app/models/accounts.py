@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -134,6 +134,7 @@ class Membership(TimestampMixin, Base):
     """A user's role in one brand (corporate roles), one dealer (dealer roles), or the platform.
 
     Exactly one of ``brand_id`` / ``dealer_id`` is set, except for ``platform_admin`` (neither).
+    A ``pending`` membership is an invitation waiting for the person's acceptance; it is never active.
     """
 
     __tablename__ = "membership"
@@ -155,6 +156,8 @@ class Membership(TimestampMixin, Base):
     brand_id: Mapped[int | None] = mapped_column(ForeignKey("brand.id", ondelete="CASCADE"), index=True)
     dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealer.id", ondelete="CASCADE"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    #: An invitation not accepted yet (``app.services.invitations``): inactive until the person accepts.
+    pending: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     user: Mapped[User] = relationship(back_populates="memberships")
     brand: Mapped[Brand | None] = relationship()

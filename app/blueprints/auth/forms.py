@@ -39,6 +39,10 @@ class ChangePasswordForm(ResetPasswordForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
 
 
+class ConfirmInvitationForm(FlaskForm):
+    """Accept an invitation with the account one is signed in with (CSRF token only)."""
+
+
 class LocaleForm(FlaskForm):
     """Pick the interface language."""
 

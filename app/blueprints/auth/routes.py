@@ -210,27 +210,6 @@ def reset_password(token: str):
     return render_template("auth/reset_password.html", form=form), (400 if request.method == "POST" else 200)
 
 
-@bp.route("/invite/<token>", methods=["GET", "POST"])
-def accept_invite(token: str):
-    """Choose a password from a dealer invitation (signed, expiring after a week, single-use)."""
-    from app.services import dealers
-
-    with all_tenants():
-        try:
-            user = dealers.verify_invite_token(db.session, token, current_app.config["SECRET_KEY"])
-        except accounts.InvalidResetToken as exc:
-            flash(str(exc), "error")
-            return render_template("auth/reset_invalid.html"), 400
-        form = ResetPasswordForm()
-        if form.validate_on_submit():
-            accounts.set_new_password(db.session, user, form.password.data, now=sessions.current_time(), reason="password")
-            db.session.commit()
-            logout_user()
-            flash(_("Your password is set. Please sign in."), "success")
-            return redirect(url_for("auth.login"))
-    return render_template("auth/reset_password.html", form=form), (400 if request.method == "POST" else 200)
-
-
 @bp.route("/locale", methods=["POST"])
 def set_locale():
     """Switch the interface language for this user (saved) or this browser session."""
@@ -270,26 +249,50 @@ def _locale_form():
     return {"locale_form": _LazyForm()}
 
 
-@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@bp.route("/invite/<token>", methods=["GET", "POST"])  # the corporate invitation's former address
+@bp.route("/invitation/<token>", methods=["GET", "POST"])  # registered first: the address links are built with
 @limiter.limit("10 per minute", methods=["POST"], scope="invitation")
 def accept_invitation(token: str):
-    """Accept a dealership's invitation from a signed, expiring, single-use link by choosing a password."""
+    """Accept an invitation to a dealership (``app.services.invitations``) from its signed, expiring link.
+
+    A new person chooses a password here. A person who already has an account signs in as that account
+    and confirms; signed in as anyone else, the link is refused. Until then the invitation gives nothing.
+    """
+    from app.blueprints.auth.forms import ConfirmInvitationForm
     from app.blueprints.dealer.forms import AcceptInvitationForm
-    from app.services import consultants
+    from app.services import invitations
 
     with all_tenants():
         try:
-            user, _dealer_id = consultants.verify_invitation_token(
-                db.session, token, current_app.config["SECRET_KEY"], current_app.config["CONSULTANT_INVITATION_MAX_AGE"]
+            invitation = invitations.verify_token(
+                db.session, token, current_app.config["SECRET_KEY"], current_app.config["INVITATION_MAX_AGE"]
             )
-        except consultants.InvalidInvitation as exc:
+        except invitations.InvalidInvitation as exc:
             flash(str(exc), "error")
             return render_template("auth/invitation_invalid.html"), 400
-        form = AcceptInvitationForm()
+        dealer = invitation.membership.dealer
+        if invitation.needs_password:
+            form = AcceptInvitationForm()
+            if form.validate_on_submit():
+                invitations.accept(db.session, invitation, signed_in=None, password=form.password.data)
+                db.session.commit()
+                logout_user()
+                flash(_("Welcome! Your password is set. Please sign in."), "success")
+                return redirect(url_for("auth.login"))
+            status = 400 if request.method == "POST" else 200
+            return render_template("auth/accept_invitation.html", form=form, user=invitation.user, dealer=dealer), status
+        if not current_user.is_authenticated:
+            flash(_("Sign in to accept the invitation to %(dealer)s.", dealer=dealer.name), "info")
+            return redirect(url_for("auth.login", next=request.path))
+        if current_user.id != invitation.user.id:
+            flash(_("This invitation is for another account. Sign in as the invited person to accept it."), "error")
+            return render_template("auth/invitation_invalid.html"), 403
+        form = ConfirmInvitationForm()
         if form.validate_on_submit():
-            consultants.accept_invitation(db.session, user, form.password.data)
+            invitations.accept(db.session, invitation, signed_in=current_user)
             db.session.commit()
-            logout_user()
-            flash(_("Welcome! Your password is set. Please sign in."), "success")
-            return redirect(url_for("auth.login"))
-    return render_template("auth/accept_invitation.html", form=form, user=user), (400 if request.method == "POST" else 200)
+            flash(_("You now work at %(dealer)s.", dealer=dealer.name), "success")
+            return redirect(url_for("dealer.dashboard", dealer_slug=dealer.slug))
+        status = 400 if request.method == "POST" else 200
+        return render_template("auth/confirm_invitation.html", form=form, dealer=dealer,
+                               role=invitation.membership.role), status
