@@ -166,3 +166,23 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(app, monkeypatch):
         for i in range(4)
     ]
     assert statuses == [401, 401, 401, 429]
+
+
+def test_a_first_failure_counted_by_another_process_at_the_same_time_is_not_an_error(app, monkeypatch):
+    from app.extensions import db
+    from app.models.accounts import LoginThrottle
+
+    email = "race@example.com"
+    with app.app_context():
+        # the other process inserted the row after this one looked and found none
+        db.session.add(LoginThrottle(email_hash=sessions._hash(email), failures=1, last_failure_at=T0))
+        db.session.flush()
+        real, calls = sessions._throttle, []
+
+        def first_look_misses(session, address):
+            calls.append(address)
+            return None if len(calls) == 1 else real(session, address)
+
+        monkeypatch.setattr(sessions, "_throttle", first_look_misses)
+        assert sessions.record_failure(db.session, email, T0, reset=86400) == 2
+        assert db.session.query(LoginThrottle).filter_by(email_hash=sessions._hash(email)).one().failures == 2

@@ -40,6 +40,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from app.models.accounts import LoginThrottle, User, UserSession
@@ -157,9 +158,16 @@ def record_failure(session: Session, email: str, now: datetime, *, reset: int) -
     """Count one failed sign-in on ``email`` at ``now``; return the failures counted so far."""
     row = _throttle(session, email)
     if row is None:
-        row = LoginThrottle(email_hash=_hash(User.normalize_email(email)), failures=0, last_failure_at=now)
-        session.add(row)
-    elif now - row.last_failure_at >= timedelta(seconds=reset):
+        # Two web processes may count the first failure of an address at once: the loser of the unique
+        # index race counts on the winner's row instead of failing the request.
+        try:
+            with session.begin_nested():
+                row = LoginThrottle(email_hash=_hash(User.normalize_email(email)), failures=1, last_failure_at=now)
+                session.add(row)
+            return 1
+        except IntegrityError:
+            row = _throttle(session, email)
+    if now - row.last_failure_at >= timedelta(seconds=reset):
         row.failures = 0
     row.failures += 1
     row.last_failure_at = now
