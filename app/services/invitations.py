@@ -144,9 +144,15 @@ def accept(session: Session, invitation: Invitation, *, signed_in: User | None, 
 
     A person without a password accepts by choosing ``password`` (which ends any other session of the
     user). A person with an account accepts while ``signed_in`` as that account; raises ``WrongAccount``
-    for anyone else and ``InvitationError`` when neither condition holds.
+    for anyone else, ``InvitationError`` when neither condition holds or for a brand or platform account
+    (those stay separate from dealer staff).
     """
     user, membership = invitation.user, invitation.membership
+    if any(m.active and m.dealer_id is None for m in user.memberships):
+        # Brand and platform accounts stay separate from dealer staff (as before the flows merged); said only
+        # to the invited person, so the inviter still learns nothing about the address.
+        raise InvitationError(_l("A brand or platform account cannot join a dealership. "
+                                 "Ask for the invitation to be sent to another address."))
     if invitation.needs_password:
         if not password:
             raise InvitationError(_l("Choose a password to accept the invitation."), "password")

@@ -90,6 +90,14 @@ def test_the_platform_admin_is_not_pulled_into_a_dealer(app, client, login, worl
     assert membership.pending and not membership.active
     listing = client.get(url(world, "a1", "consultants/")).get_data(as_text=True)
     assert "Invited" in listing
+    # the platform admin's own answer: brand and platform accounts stay separate from dealer staff
+    link = _link_for(app, world.emails["platform"])
+    admin = app.test_client()
+    admin.post("/login", data={"email": world.emails["platform"], "password": factories.PASSWORD,
+                               "csrf_token": csrf_token(admin)})
+    refused = admin.post(link, data={"csrf_token": csrf_token(admin, link)})
+    assert refused.status_code == 400 and "cannot join a dealership" in refused.get_data(as_text=True)
+    assert admin.get(url(world, "a1")).status_code == 404
     # the dealer cannot skip the acceptance by "reactivating" the invitation
     page = url(world, "a1", f"consultants/{world.ids['user_platform']}")
     response = post(client, page, {}, target=url(world, "a1", f"consultants/{world.ids['user_platform']}/reactivate"))

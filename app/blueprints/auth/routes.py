@@ -274,7 +274,12 @@ def accept_invitation(token: str):
         if invitation.needs_password:
             form = AcceptInvitationForm()
             if form.validate_on_submit():
-                invitations.accept(db.session, invitation, signed_in=None, password=form.password.data)
+                try:
+                    invitations.accept(db.session, invitation, signed_in=None, password=form.password.data)
+                except invitations.InvitationError as exc:
+                    db.session.rollback()
+                    flash(str(exc), "error")
+                    return render_template("auth/invitation_invalid.html"), 400
                 db.session.commit()
                 logout_user()
                 flash(_("Welcome! Your password is set. Please sign in."), "success")
@@ -289,7 +294,12 @@ def accept_invitation(token: str):
             return render_template("auth/invitation_invalid.html"), 403
         form = ConfirmInvitationForm()
         if form.validate_on_submit():
-            invitations.accept(db.session, invitation, signed_in=current_user)
+            try:
+                invitations.accept(db.session, invitation, signed_in=current_user)
+            except invitations.InvitationError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+                return render_template("auth/invitation_invalid.html"), 400
             db.session.commit()
             flash(_("You now work at %(dealer)s.", dealer=dealer.name), "success")
             return redirect(url_for("dealer.dashboard", dealer_slug=dealer.slug))
