@@ -6,6 +6,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -18,6 +19,16 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def trusted_hosts(environ) -> list[str]:
+    """Return the host names production answers to: ``TRUSTED_HOSTS`` (comma-separated), else ``EXTERNAL_BASE_URL``'s.
+
+    ``environ`` is a mapping like ``os.environ``; an empty result is impossible (``localhost`` at worst),
+    so a mistyped setting refuses every request instead of trusting every Host.
+    """
+    listed = [h.strip().lower() for h in environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()]
+    return listed or [urlsplit(environ.get("EXTERNAL_BASE_URL", "")).hostname or "localhost"]
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -28,8 +39,18 @@ class Config:
     # Flask-Limiter: in-memory by default, Redis when REDIS_URL is set.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Failed sign-ins per client address (Flask-Limiter; successes are not counted). The address is the
+    # client's only behind ``TRUSTED_PROXY_COUNT`` proxies: see below.
     LOGIN_RATE_LIMIT_PER_IP = os.environ.get("LOGIN_RATE_LIMIT_PER_IP", "20 per minute")
-    LOGIN_RATE_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_RATE_LIMIT_PER_ACCOUNT", "5 per minute")
+    # Failed sign-ins per account (app.services.sessions): free failures, then a wait doubling from 1 s
+    # up to LOGIN_THROTTLE_MAX_DELAY seconds; counts older than LOGIN_THROTTLE_RESET seconds are forgotten.
+    LOGIN_THROTTLE_FREE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FREE_FAILURES", "5"))
+    LOGIN_THROTTLE_MAX_DELAY = int(os.environ.get("LOGIN_THROTTLE_MAX_DELAY", "900"))
+    LOGIN_THROTTLE_RESET = int(os.environ.get("LOGIN_THROTTLE_RESET", "86400"))
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (werkzeug ProxyFix);
+    # 0 = none: the peer address is the client. Set it to exactly the number of proxies, never more,
+    # or a client can pick its own address by sending the header.
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")  # per API key
 
     # Mail: "outbox" stores messages in the database (development); "smtp" sends them.
@@ -46,7 +67,10 @@ class Config:
     EXTERNAL_BASE_URL = os.environ.get("EXTERNAL_BASE_URL", "http://127.0.0.1:5000")
 
     PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600"))  # seconds
+    # Server-side sign-in sessions (app.services.sessions): a remembered one lasts REMEMBER_COOKIE_DURATION,
+    # any other one LOGIN_SESSION_HOURS after sign-in (a tablet left open all day keeps working).
     REMEMBER_COOKIE_DURATION = int(os.environ.get("REMEMBER_COOKIE_DAYS", "14")) * 86400
+    LOGIN_SESSION_HOURS = int(os.environ.get("LOGIN_SESSION_HOURS", "24"))
     SESSION_PROTECTION = "strong"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -86,7 +110,10 @@ class Config:
     # The privacy notice customers accept when staff create them on the spot (the offer builder's quick form);
     # stored on the customer with the time and who recorded it. Change it when the notice's text changes.
     PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-01")
-    CONSULTANT_INVITATION_MAX_AGE = int(os.environ.get("CONSULTANT_INVITATION_MAX_AGE", str(7 * 86400)))  # seconds
+    # Seconds an invitation link (dealer principal, dealer staff) stays valid; CONSULTANT_INVITATION_MAX_AGE is
+    # the older name of the same setting.
+    INVITATION_MAX_AGE = int(os.environ.get("INVITATION_MAX_AGE") or os.environ.get("CONSULTANT_INVITATION_MAX_AGE")
+                             or str(7 * 86400))
 
 
 class DevelopmentConfig(Config):
@@ -117,9 +144,11 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    #: Host names the portal answers to (Flask refuses any other ``Host`` with 400): ``TRUSTED_HOSTS``
+    #: (comma-separated), else the host of ``EXTERNAL_BASE_URL``.
+    TRUSTED_HOSTS = trusted_hosts(os.environ)
     #: Strict-Transport-Security on every response (the portal is only served over TLS in production).
     HSTS_ENABLED = True
-
 
 CONFIGS = {
     "development": DevelopmentConfig,

@@ -18,7 +18,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     ``config_name`` is ``development`` (default, or ``FORECOURT_CONFIG``), ``testing`` or
     ``production``; ``overrides`` (tests) update the config last. Production refuses to start
-    without ``SECRET_KEY`` and ``DATABASE_URL`` in the environment.
+    without ``SECRET_KEY``, ``DATABASE_URL`` and ``EXTERNAL_BASE_URL`` in the environment. With
+    ``TRUSTED_PROXY_COUNT`` > 0 the WSGI app is wrapped in werkzeug's ``ProxyFix``.
     """
     name = config_name or os.environ.get("FORECOURT_CONFIG", "development")
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
@@ -26,7 +27,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     if overrides:
         app.config.update(overrides)
     if name == "production":
-        for key in ("SECRET_KEY", "DATABASE_URL"):
+        for key in ("SECRET_KEY", "DATABASE_URL", "EXTERNAL_BASE_URL"):
             if not os.environ.get(key):
                 raise ConfigurationError(f"{key} must be set in production")
 
@@ -47,6 +48,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     access.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    security.trust_proxies(app)
 
     from app.blueprints.api import bp as api_bp
     from app.blueprints.auth import bp as auth_bp

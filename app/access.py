@@ -28,14 +28,14 @@ from app.domain.roles import (
 )
 from app.extensions import db, htmx, login_manager
 from app.models.accounts import Brand, Dealer, Membership, User
+from app.services import sessions
 from app.services.audit import Actor, reset_actor, set_actor
 from app.tenancy import TenantScope, all_tenants, reset_scope, set_scope
 
 
-def _load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
-        return None
-    return db.session.get(User, int(user_id))
+def _load_user(session_secret: str) -> User | None:
+    # Flask-Login's id is the sign-in session's secret (User.get_id), checked against its row every request.
+    return sessions.load(db.session, session_secret, sessions.current_time())
 
 
 def _unauthorized():

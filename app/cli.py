@@ -1,4 +1,5 @@
-"""Flask CLI commands: ``seed-demo``, ``expire-offers``, ``reap-imports``, ``cleanup-uploads``, ``import-inventory``."""
+"""Flask CLI commands: ``seed-demo``, ``expire-offers``, ``reap-imports``, ``cleanup-uploads``, ``purge-sessions``,
+``import-inventory``."""
 
 from __future__ import annotations
 
@@ -46,6 +47,15 @@ def init_app(app: Flask) -> None:
         from app.jobs import cleanup_uploads
 
         click.echo(f"{cleanup_uploads(keep_days)} abandoned upload file(s) deleted.")
+
+    @app.cli.command("purge-sessions")
+    @click.option("--keep-days", default=30, show_default=True, type=click.IntRange(1, 3650),
+                  help="Sign-in sessions ended or expired this many days ago are deleted.")
+    def purge_sessions_command(keep_days: int) -> None:
+        """Delete old ended sign-in sessions and stale failed-sign-in counts; run daily from the scheduler."""
+        from app.jobs import purge_sessions
+
+        click.echo(f"{purge_sessions(keep_days)} ended sign-in session(s) deleted.")
 
     @app.cli.command("import-inventory")
     @click.option("--dealer", "dealer_slug", required=True, help="Slug of the dealer whose stock is imported.")

@@ -3,7 +3,8 @@
 An HTMX request gets the message as a fragment retargeted into the page's ``#messages``
 area (``HX-Retarget``), never a whole error page swapped into a table cell. An expired or
 missing CSRF token on an HTMX request asks the browser to reload (``HX-Refresh``) so the
-user gets a fresh token without losing the page.
+user gets a fresh token without losing the page. A request for a host outside ``TRUSTED_HOSTS``
+gets a plain-text 400: no page can be built for a host that is not ours.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from app.extensions import db, htmx
 
@@ -49,6 +50,11 @@ def init_app(app: Flask) -> None:
     def _csrf(error: CSRFError):
         headers = {"HX-Refresh": "true"} if htmx else {}
         return render_error(400, str(_l("Your session form expired or was tampered with. Please try again.")), headers)
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(error: SecurityError):
+        # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page (its links would need one).
+        return str(_l("This portal does not answer to this address.")), 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

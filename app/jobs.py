@@ -4,7 +4,7 @@ Each task runs over every tenant (``all_tenants``) in its own unit of work and r
 things it changed. In production ``rq cron app/cron.py`` enqueues them on the ``forecourt-scheduled``
 queue at the intervals of ``SCHEDULE`` and an ``rq worker`` runs them; the same tasks are the
 ``flask`` commands ``expire-offers``, ``payments expire``, ``payments deliver-webhooks``,
-``reap-imports`` and ``cleanup-uploads`` (cron or systemd timers can call those instead). Every task
+``reap-imports``, ``cleanup-uploads`` and ``purge-sessions`` (cron or systemd timers can call those instead). Every task
 is idempotent, so a run that overlaps another or is repeated after a crash does no harm.
 """
 
@@ -92,6 +92,18 @@ def cleanup_uploads(keep_days: int = 7) -> int:
         return len(keys)
 
 
+def purge_sessions(keep_days: int = 30) -> int:
+    """Delete sign-in sessions ended or expired ``keep_days`` ago and stale failed-sign-in counts; return sessions."""
+    from app.models.base import utcnow
+    from app.services import sessions
+
+    with _app_context():
+        deleted = sessions.purge(db.session, utcnow(), keep_days=keep_days,
+                                 reset=current_app.config["LOGIN_THROTTLE_RESET"])
+        db.session.commit()
+        return deleted
+
+
 @dataclass(frozen=True, slots=True)
 class Task:
     """One periodic task: the function, how often it runs (seconds) and its ``flask`` command."""
@@ -108,4 +120,5 @@ SCHEDULE: tuple[Task, ...] = (
     Task(deliver_payment_webhooks, 60, "flask payments deliver-webhooks"),
     Task(reap_imports, 5 * 60, "flask reap-imports"),
     Task(cleanup_uploads, 24 * 60 * 60, "flask cleanup-uploads"),
+    Task(purge_sessions, 24 * 60 * 60, "flask purge-sessions"),
 )

@@ -13,12 +13,19 @@ no framing by any site (``frame-ancestors 'none'``, also ``X-Frame-Options: DENY
 ``/r/`` (reservation) — answer ``Referrer-Policy: no-referrer`` so their secret URL never leaks to
 another site through a link or an image; other pages ``strict-origin-when-cross-origin``.
 TLS is terminated by the proxy, so Talisman never redirects to HTTPS itself.
+
+Behind that proxy the peer address is the proxy's: ``trust_proxies`` believes ``X-Forwarded-For``
+and ``X-Forwarded-Proto`` from exactly ``TRUSTED_PROXY_COUNT`` hops (werkzeug ``ProxyFix``), so the
+sign-in limits and the audit log see the client. Never more hops than there are proxies: a client
+could then choose its own address. The ``Host`` header is not taken from the proxy; production
+checks it against ``TRUSTED_HOSTS``.
 """
 
 from __future__ import annotations
 
 from flask import Flask, request
 from flask_talisman import Talisman
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -64,3 +71,12 @@ def init_app(app: Flask) -> None:
         session_cookie_http_only=True,
         permissions_policy={"geolocation": "(self)", "camera": "()", "microphone": "()"},
     )
+
+
+def trust_proxies(app: Flask) -> None:
+    """Wrap ``app.wsgi_app`` in ``ProxyFix`` for ``TRUSTED_PROXY_COUNT`` proxies; nothing when it is 0."""
+    proxies = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if proxies < 0:
+        raise ValueError("TRUSTED_PROXY_COUNT must be 0 or more")
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_port=0, x_prefix=0)

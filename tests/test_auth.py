@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
@@ -117,7 +118,8 @@ def test_logout_requires_post(client, login, world):
     assert client.get(f"/d/{world.slugs['a1']}/").status_code == 302
 
 
-def test_login_is_throttled_per_account(client, world):
+def test_login_is_throttled_per_account(app, client, world, monkeypatch):
+    monkeypatch.setitem(app.config, "CLOCK", lambda: datetime(2026, 12, 8, 9, 0, tzinfo=UTC))
     token = csrf_token(client)
     statuses = [
         client.post("/login", data={"email": world.emails["principal_a1"], "password": "bad", "csrf_token": token}).status_code

@@ -50,7 +50,8 @@ def test_procfile_names_every_process_and_every_queue():
 def test_every_scheduled_task_has_its_command_and_is_documented():
     readme = (ROOT / "README.md").read_text()
     names = {task.func.__name__ for task in jobs.SCHEDULE}
-    assert names == {"expire_offers", "expire_payments", "deliver_payment_webhooks", "reap_imports", "cleanup_uploads"}
+    assert names == {"expire_offers", "expire_payments", "deliver_payment_webhooks", "reap_imports", "cleanup_uploads",
+                     "purge_sessions"}
     for task in jobs.SCHEDULE:
         assert task.command in readme and task.interval > 0
 
@@ -85,6 +86,7 @@ def test_a_worker_runs_a_scheduled_task(app, world):
 
 def test_the_cli_commands_are_the_same_tasks(runner):
     for args, text in ((["expire-offers"], "offer(s) expired"), (["payments", "expire"], "payment(s) expired"),
-                       (["reap-imports"], "stopped import(s)"), (["cleanup-uploads"], "abandoned upload")):
+                       (["reap-imports"], "stopped import(s)"), (["cleanup-uploads"], "abandoned upload"),
+                       (["purge-sessions"], "ended sign-in session(s) deleted")):
         result = runner.invoke(args=args)
         assert result.exit_code == 0 and text in result.output, result.output

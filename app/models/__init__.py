@@ -1,6 +1,6 @@
 """Models, one module per aggregate; this package only re-exports them."""
 
-from app.models.accounts import Brand, Dealer, Membership, User
+from app.models.accounts import Brand, Dealer, LoginThrottle, Membership, User, UserSession
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.catalog import (
@@ -53,10 +53,10 @@ __all__ = [
     "ColorPairExclusion", "ConsultantProfile", "Contract", "Coupon", "Customer", "CustomerEvent", "Deal", "DealAmendment", "DealEvent",
     "Dealer", "DealerDisplayModel", "DealerDisplayTrim", "DealerHiddenColor", "DeliveryBooking",
     "DeliveryChecklistTick", "DeliveryClosure", "DeliveryConfig", "DeliverySlotCounter", "DeliverySlotSetting",
-    "ExpertReview", "Feature", "FeeSetting", "FinanceApplication", "FinanceDocument", "IdempotencyRecord",
+    "ExpertReview", "Feature", "LoginThrottle", "FeeSetting", "FinanceApplication", "FinanceDocument", "IdempotencyRecord",
     "ImportBatch", "ImportColumnMapping", "Membership", "ModelDeposit", "Notification", "Offer", "OfferApproval",
     "OfferNumberCounter", "OfferRevision", "Option", "OutboxAttachment", "OutboxMessage", "PartnerBank", "Payment",
     "PaymentEvent", "PresetDiscount", "Promotion", "PromotionBanner", "PromotionRedemption", "PurchasingConditions", "ReservationSettings",
     "StockVehicle", "TaxSetting", "TestCheckoutSession", "TestWebhook", "TradeInAppraisal", "TradeInPhoto", "Trim",
-    "TrimColor", "User", "VehicleModel", "VehiclePhoto", "Video", "Warranty",
+    "TrimColor", "User", "UserSession", "VehicleModel", "VehiclePhoto", "Video", "Warranty",
 ]

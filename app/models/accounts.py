@@ -1,4 +1,4 @@
-"""Brands (corporate organisations), dealers (the tenants), users and their memberships."""
+"""Brands (corporate organisations), dealers (the tenants), users, their memberships and sign-in sessions."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.domain.roles import BusinessModel, Role
-from app.models.base import Base, TimestampMixin, enum_values
+from app.models.base import Base, TimestampMixin, enum_values, utcnow
 from app.tenancy import BrandScoped
 
 
@@ -103,11 +103,38 @@ class User(UserMixin, TimestampMixin, Base):
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in
         return self.active
 
+    # UserMixin compares users by get_id(), which is now a session secret: compare by primary key instead.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    #: The sign-in session this object was loaded through (set by ``app.services.sessions``), not a column.
+    login_session = None  # UserSession | None
+
+    def get_id(self) -> str:
+        """Return the secret of the current sign-in session (Flask-Login's alternative id), never the user id.
+
+        Flask-Login stores this in the session cookie and the remember cookie; ``app.services.sessions``
+        loads the user back by it, so a revoked session makes both cookies worthless. Raises
+        ``RuntimeError`` when the user was not signed in through ``sessions.start``.
+        """
+        if self.login_session is None or not getattr(self.login_session, "secret", None):
+            raise RuntimeError("User.get_id() needs a sign-in session: use app.services.sessions.start()")
+        return self.login_session.secret
+
 
 class Membership(TimestampMixin, Base):
     """A user's role in one brand (corporate roles), one dealer (dealer roles), or the platform.
 
     Exactly one of ``brand_id`` / ``dealer_id`` is set, except for ``platform_admin`` (neither).
+    A ``pending`` membership is an invitation waiting for the person's acceptance; it is never active.
     """
 
     __tablename__ = "membership"
@@ -129,7 +156,49 @@ class Membership(TimestampMixin, Base):
     brand_id: Mapped[int | None] = mapped_column(ForeignKey("brand.id", ondelete="CASCADE"), index=True)
     dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealer.id", ondelete="CASCADE"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    #: An invitation not accepted yet (``app.services.invitations``): inactive until the person accepts.
+    pending: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     user: Mapped[User] = relationship(back_populates="memberships")
     brand: Mapped[Brand | None] = relationship()
     dealer: Mapped[Dealer | None] = relationship()
+
+
+class UserSession(Base):
+    """One sign-in of one user on one browser, checked on every request (``app.services.sessions``).
+
+    The browser holds a random secret (in the signed session cookie and, with "keep me signed in", the
+    remember cookie); the table keeps only its SHA-256 (``token_hash``), so a copy of the database does not
+    sign anyone in. A session is valid while ``revoked_at`` is empty and ``expires_at`` is in the future.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # hex SHA-256 of the browser's secret
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))  # logout, password, deactivated, …
+
+    user: Mapped[User] = relationship()
+
+    #: The plain secret, known only in the request that created the session (never stored).
+    secret = None  # str | None
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins of one e-mail address, for the growing per-account delay (``app.services.sessions``).
+
+    Keyed by the SHA-256 of the normalised address, whether or not an account has it, so the throttle
+    neither stores typed addresses nor tells which ones exist.
+    """
+
+    __tablename__ = "login_throttle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime]

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.domain.roles import CORPORATE_ROLES, DEALER_ROLES, Role
-from app.models.accounts import Brand, Dealer, Membership, User
+from app.models.accounts import Brand, Dealer, Membership, User, UserSession
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, sessions
 
 _RESET_SALT = "password-reset"
 # Compared against when the e-mail is unknown, so a miss costs as long as a hit.
@@ -150,7 +152,49 @@ def verify_reset_token(session: Session, token: str, secret_key: str, max_age: i
     return user
 
 
-def reset_password(session: Session, user: User, new_password: str) -> None:
-    """Set a new password (which also voids every outstanding reset link) and audit it."""
+def set_new_password(
+    session: Session, user: User, new_password: str, *, now: datetime, reason: str, keep: UserSession | None = None
+) -> int:
+    """Set ``user``'s password and revoke every sign-in session except ``keep``; return how many ended.
+
+    The one path for every new password (reset, accepted invitation, change): a stolen session or
+    remember cookie must not outlive the password it was signed in with. A new hash also voids every
+    outstanding reset and invitation link (their fingerprints change).
+    """
     user.set_password(new_password)
+    return sessions.end_all(session, user, now=now, reason=reason, keep=keep)
+
+
+def reset_password(session: Session, user: User, new_password: str, *, now: datetime | None = None) -> None:
+    """Set a new password from a reset link, end ALL of the user's sessions and audit it.
+
+    All, not "all but this one": whoever follows a reset link is not signed in as the user.
+    """
+    set_new_password(session, user, new_password, now=now or utcnow(), reason="reset")
     audit.record(session, "password_reset", user, brand_id=None, dealer_id=None)
+
+
+def change_password(
+    session: Session, user: User, current_password: str, new_password: str, *, now: datetime | None = None
+) -> int:
+    """Change a signed-in user's password, keeping only the session they are using; return sessions ended.
+
+    Raises ``AccountError`` when ``current_password`` is wrong.
+    """
+    if not user.check_password(current_password or ""):
+        raise AccountError(_l("The current password is not correct."))
+    ended = set_new_password(session, user, new_password, now=now or utcnow(), reason="password", keep=user.login_session)
+    audit.record(session, "password_changed", user, brand_id=None, dealer_id=None)
+    return ended
+
+
+def set_user_active(session: Session, user: User, active: bool, *, now: datetime | None = None) -> User:
+    """Activate or deactivate a user; deactivating ends every one of their sessions at once. Audit-logged."""
+    if user.active != active:
+        audit.record(session, "user_activated" if active else "user_deactivated", user,
+                     before={"active": user.active}, after={"active": active}, brand_id=None, dealer_id=None)
+        user.active = active
+        session.flush()
+    if not active:
+        sessions.end_all(session, user, now=now or utcnow(), reason="deactivated")
+    return user

@@ -1,8 +1,8 @@
 """Sales consultants of one dealership: invitations, profiles, discount authority, deactivation.
 
-Invitation links are signed with ``itsdangerous`` (salt ``consultant-invitation``), expire after
-``CONSULTANT_INVITATION_MAX_AGE`` seconds and are single-use: the token carries a fingerprint of the
-user's password hash, which changes when the password is set.
+Invitations go through ``app.services.invitations`` (the same flow as corporate's principal invitation):
+the membership waits, pending, for the person's acceptance. The dealer edits only what belongs to its
+membership and profile (role, languages, discount authority, photo), never the person's name or e-mail.
 
 ``Membership`` is not tenant-owned (it links a user to a brand, a dealer or the platform), so the
 queries on it here filter by ``dealer_id`` explicitly; ``ConsultantProfile`` is tenant-owned.
@@ -10,12 +10,10 @@ queries on it here filter by ``dealer_id`` explicitly; ``ConsultantProfile`` is 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,9 +23,7 @@ from app.models.accounts import Dealer, Membership, User
 from app.models.base import utcnow
 from app.models.customers import Customer
 from app.models.dealer_settings import ConsultantProfile
-from app.services import accounts, audit
-
-_INVITE_SALT = "consultant-invitation"
+from app.services import audit, invitations, sessions
 
 
 class ConsultantError(ValueError):
@@ -36,10 +32,6 @@ class ConsultantError(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-class InvalidInvitation(ConsultantError):
-    """An invitation link that is forged, expired or already used."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,26 +114,22 @@ def invite(
     languages: list[str] | None = None,
     discount_max_amount: Decimal | None = None,
     discount_max_percent: Decimal | None = None,
-) -> StaffMember:
-    """Add a staff member to ``dealer`` (a new user without password, or an existing user) and return them.
+) -> tuple[StaffMember, invitations.Invitation]:
+    """Invite a staff member to ``dealer`` (``app.services.invitations``) and set their profile here.
 
-    Raises ``ConsultantError`` (field ``email``) when the address already works here, (``role``) when the
-    actor may not give ``role``, or a discount authority error. The caller mails the invitation link.
+    Returns the staff member (membership pending until they accept) and the invitation. Raises
+    ``ConsultantError`` (field ``email``) when the address already works here, (``role``) when the actor
+    may not give ``role``, or a discount authority error. The answer never tells whether the address
+    has an account elsewhere. The caller mails the invitation link.
     """
     if role not in assignable_roles(actor_role):
         raise ConsultantError(_l("You cannot give this role."), "role")
     _check_authority(discount_max_amount, discount_max_percent)
-    user = accounts.find_user_by_email(session, email)
-    if user is not None:
-        existing = staff_member(session, dealer, user.id)
-        if existing is not None and existing.membership.active:
-            raise ConsultantError(_l("This person already works at this dealership."), "email")
-        if any(m.active and m.dealer_id is None for m in user.memberships):
-            # Corporate or platform accounts stay separate from dealer staff.
-            raise ConsultantError(_l("This e-mail belongs to a brand or platform account; use another address."), "email")
-    else:
-        user = accounts.create_user(session, email=email, name=name, preferred_locale=dealer.locale)
-    membership = accounts.grant(session, user, role, dealer=dealer)
+    try:
+        invitation = invitations.invite(session, dealer, email=email, name=name, role=role, action="consultant.invite")
+    except invitations.InvitationError as exc:
+        raise ConsultantError(str(exc), exc.field) from exc
+    user = invitation.user
     profile = profile_for(session, dealer, user.id)
     profile.languages = list(languages or [])
     profile.discount_max_amount = discount_max_amount
@@ -149,51 +137,7 @@ def invite(
     profile.invited_at = utcnow()
     session.add(profile)
     session.flush()
-    audit.record(
-        session,
-        "consultant.invite",
-        user,
-        after={"email": user.email, "role": role.value, "amount": discount_max_amount, "percent": discount_max_percent},
-    )
-    return StaffMember(user, membership, profile)
-
-
-def _fingerprint(user: User) -> str:
-    return hashlib.sha256(f"invite:{user.id}:{user.password_hash}".encode()).hexdigest()[:16]
-
-
-def make_invitation_token(user: User, dealer: Dealer, secret_key: str) -> str:
-    """Return a signed invitation token for ``user`` at ``dealer``."""
-    return URLSafeTimedSerializer(secret_key, salt=_INVITE_SALT).dumps({"uid": user.id, "did": dealer.id, "fp": _fingerprint(user)})
-
-
-def verify_invitation_token(session: Session, token: str, secret_key: str, max_age: int) -> tuple[User, int]:
-    """Return ``(user, dealer_id)`` of a valid invitation.
-
-    Raises ``InvalidInvitation`` when the token is forged, older than ``max_age`` seconds, already used
-    (a password was set since), or the user or membership is inactive. Call inside ``all_tenants()``:
-    the invitee is not signed in, so there is no tenant yet.
-    """
-    serializer = URLSafeTimedSerializer(secret_key, salt=_INVITE_SALT)
-    try:
-        data = serializer.loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise InvalidInvitation(_l("This invitation has expired. Ask your dealership for a new one.")) from exc
-    except BadSignature as exc:
-        raise InvalidInvitation(_l("This invitation link is not valid.")) from exc
-    user = session.get(User, data.get("uid")) if isinstance(data, dict) else None
-    if user is None or not user.active or data.get("fp") != _fingerprint(user):
-        raise InvalidInvitation(_l("This invitation has already been used or is not valid."))
-    if not any(m.active and m.dealer_id == data.get("did") for m in user.memberships):
-        raise InvalidInvitation(_l("This invitation has been withdrawn."))
-    return user, data["did"]
-
-
-def accept_invitation(session: Session, user: User, password: str) -> None:
-    """Set the invited user's password (which voids the link) and audit it."""
-    user.set_password(password)
-    audit.record(session, "consultant.accept_invitation", user)
-    session.flush()
+    return StaffMember(user, invitation.membership, profile), invitation
 
 
 def update_staff(
@@ -203,14 +147,15 @@ def update_staff(
     *,
     actor: User,
     actor_role: Role | str,
-    name: str,
     role: Role,
     languages: list[str],
     discount_max_amount: Decimal | None,
     discount_max_percent: Decimal | None,
     photo_key: str | None = None,
 ) -> StaffMember:
-    """Change a staff member's name, role, languages, discount authority and (when given) photo key.
+    """Change a staff member's role, languages, discount authority and (when given) photo key here.
+
+    The person's name and e-mail are theirs, not the dealer's: they are never changed here.
 
     Raises ``ConsultantError`` (field ``role``) when the actor may not give the role, when a sales manager
     edits a principal, or when the last active principal would lose the role; or an authority error.
@@ -225,14 +170,12 @@ def update_staff(
     _check_authority(discount_max_amount, discount_max_percent)
     profile = member.profile
     old = {
-        "name": member.user.name,
         "role": member.membership.role.value,
         "languages": ",".join(profile.languages or []),
         "amount": profile.discount_max_amount,
         "percent": profile.discount_max_percent,
         "photo": profile.photo_key,
     }
-    member.user.name = name.strip()
     member.membership.role = role
     profile.languages = list(languages)
     profile.discount_max_amount = discount_max_amount
@@ -242,7 +185,6 @@ def update_staff(
     session.add(profile)
     session.flush()
     new = {
-        "name": member.user.name,
         "role": role.value,
         "languages": ",".join(profile.languages),
         "amount": profile.discount_max_amount,
@@ -273,7 +215,7 @@ def open_customers(session: Session, dealer: Dealer, user_id: int) -> list[Custo
 def deactivate(
     session: Session, dealer: Dealer, member: StaffMember, *, actor: User, reassign_to_id: int | None
 ) -> int:
-    """Deactivate a staff member here, keeping their history, and reassign their open customers.
+    """Deactivate a staff member here, keeping their history, reassign their open customers, end their sessions.
 
     Returns the number of customers reassigned. Raises ``ConsultantError`` (field ``reassign_to``) when
     customers are open and ``reassign_to_id`` is not another active staff member, or (field ``user``) for
@@ -281,6 +223,9 @@ def deactivate(
     """
     if member.user.id == actor.id:
         raise ConsultantError(_l("You cannot deactivate yourself."), "user")
+    if member.membership.pending:  # not accepted yet: withdraw the invitation
+        invitations.withdraw(session, member.membership)
+        return 0
     if not member.membership.active:
         raise ConsultantError(_l("This person is already inactive."), "user")
     active = memberships(session, dealer, active_only=True)
@@ -298,6 +243,8 @@ def deactivate(
         add_event(session, customer, "reassigned", f"{member.user.name} → {target.name}", actor=actor)
     member.membership.active = False
     session.flush()
+    # Signed in elsewhere, the person would keep every page they had open here: end their sessions now.
+    sessions.end_all(session, member.user, now=utcnow(), reason="membership")
     audit.record(
         session, "consultant.deactivate", member.user, after={"reassigned": len(customers), "reassign_to": reassign_to_id}
     )
@@ -305,7 +252,12 @@ def deactivate(
 
 
 def reactivate(session: Session, dealer: Dealer, member: StaffMember) -> None:
-    """Make an inactive staff member active again."""
+    """Make a deactivated staff member active again; raises ``ConsultantError`` for a pending invitation.
+
+    Only someone who once accepted comes back this way: an invitation is accepted by the invited person.
+    """
+    if member.membership.pending:
+        raise ConsultantError(_l("This invitation is waiting for the person's acceptance."), "user")
     member.membership.active = True
     session.flush()
     audit.record(session, "consultant.reactivate", member.user)

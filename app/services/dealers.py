@@ -1,25 +1,20 @@
 """Corporate management of a brand's dealers, their first principal, and dealer staff memberships.
 
-The invitation is a signed, expiring link (``itsdangerous``, salt ``dealer-invite``) to choose a
-password; it carries a fingerprint of the user's password hash, so it works once.
+The principal's invitation is ``app.services.invitations`` (the same flow as a dealer's staff invitation).
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.roles import DEALER_ROLES, Role
-from app.models.accounts import Dealer, Membership, User
-from app.services import accounts, audit
+from app.models.accounts import Dealer, Membership
+from app.models.base import utcnow
+from app.services import audit, invitations, sessions
 from app.tenancy import TenantNotSet, all_tenants, current_scope
-
-INVITE_SALT = "dealer-invite"
-INVITE_MAX_AGE = 7 * 24 * 3600  # seconds: a week to accept
 
 
 class DealerError(ValueError):
@@ -67,45 +62,14 @@ def set_dealer_active(session: Session, dealer: Dealer, active: bool) -> Dealer:
     return dealer
 
 
-def _fingerprint(user: User) -> str:
-    return hashlib.sha256(f"invite:{user.id}:{user.password_hash}".encode()).hexdigest()[:16]
+def invite_principal(session: Session, dealer: Dealer, *, name: str, email: str, locale: str | None) -> invitations.Invitation:
+    """Invite ``email`` to be dealer principal of ``dealer`` (``app.services.invitations``).
 
-
-def invite_principal(session: Session, dealer: Dealer, *, name: str, email: str, locale: str | None) -> tuple[User, bool]:
-    """Give ``email`` the dealer-principal role at ``dealer``, creating the user without a password if new.
-
-    Returns ``(user, created)``. Users are platform-wide (e-mail unique across brands), so finding
-    one needs the all-tenants bypass.
+    The membership waits, pending, for the person's acceptance; an existing account keeps its name.
+    Raises ``invitations.InvitationError`` (field ``email``) when the person already works there.
     """
-    with all_tenants():
-        user = accounts.find_user_by_email(session, email)
-        created = user is None
-        if created:
-            user = accounts.create_user(session, email=email, name=name, preferred_locale=locale)
-        accounts.grant(session, user, Role.DEALER_PRINCIPAL, dealer=dealer)
-    audit.record(session, "principal_invited", user, after={"dealer": dealer.code, "email": user.email},
-                 dealer_id=dealer.id)
-    return user, created
-
-
-def make_invite_token(user: User, secret_key: str) -> str:
-    """Return a signed invitation token for ``user``."""
-    return URLSafeTimedSerializer(secret_key, salt=INVITE_SALT).dumps({"uid": user.id, "fp": _fingerprint(user)})
-
-
-def verify_invite_token(session: Session, token: str, secret_key: str, max_age: int = INVITE_MAX_AGE) -> User:
-    """Return the invited user; raises ``accounts.InvalidResetToken`` when forged, expired or used."""
-    serializer = URLSafeTimedSerializer(secret_key, salt=INVITE_SALT)
-    try:
-        data = serializer.loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise accounts.InvalidResetToken("This invitation has expired. Ask your brand for a new one.") from exc
-    except BadSignature as exc:
-        raise accounts.InvalidResetToken("This invitation link is not valid.") from exc
-    user = session.get(User, data.get("uid")) if isinstance(data, dict) else None
-    if user is None or not user.active or data.get("fp") != _fingerprint(user):
-        raise accounts.InvalidResetToken("This invitation has already been used or is not valid.")
-    return user
+    return invitations.invite(session, dealer, email=email, name=name, role=Role.DEALER_PRINCIPAL, locale=locale,
+                              action="principal_invited")
 
 
 def staff_query():
@@ -125,10 +89,11 @@ def staff_query():
 
 
 def deactivate_membership(session: Session, membership: Membership) -> Membership:
-    """Deactivate a consultant's membership at one dealer; audit-logged."""
+    """Deactivate a consultant's membership at one dealer and end the person's sessions at once; audit-logged."""
     if membership.active:
         membership.active = False
         session.flush()
+        sessions.end_all(session, membership.user, now=utcnow(), reason="membership")
         audit.record(session, "staff_deactivated", membership, before={"active": True}, after={"active": False},
                      dealer_id=membership.dealer_id)
     return membership

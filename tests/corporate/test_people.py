@@ -36,7 +36,7 @@ def test_create_dealer_invite_principal_and_accept(app, client, corp, login, wor
     assert response.status_code == 302
     mail = read(lambda: db.session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc())))
     assert mail.recipients == "invitee@example.com"
-    link = re.search(r"http://localhost(/invite/\S+)", mail.body_text).group(1)
+    link = re.search(r"http://localhost(/invitation/\S+)", mail.body_text).group(1)
     client.post("/logout", data={"csrf_token": token})
     form_token = csrf_token(client, link)
     ok = client.post(link, data={"csrf_token": form_token, "password": "a-long-password", "confirm": "a-long-password"})

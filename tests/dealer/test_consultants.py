@@ -11,12 +11,14 @@ from PIL import Image
 from sqlalchemy import select
 
 from app.domain.approval import DiscountAuthority
+from app.domain.roles import Role
 from app.extensions import db
 from app.models.accounts import Membership, User
 from app.models.customers import Customer
 from app.models.mail import OutboxMessage
 from app.services import consultants as service
 from app.services import customers as customer_service
+from app.services import invitations
 from app.tenancy import all_tenants
 from tests.conftest import csrf_token
 from tests.dealer.helpers import as_dealer, post, url
@@ -48,15 +50,19 @@ def test_invite_mail_link_sets_password_once(client, login, app, world):
 
 def test_expired_and_forged_invitations(app, world):
     with app.test_request_context(), all_tenants():
-        user = db.session.get(User, world.ids["user_consultant_a1"])
-        dealer_id = world.ids["a1"]
         from app.models.accounts import Dealer
 
-        token = service.make_invitation_token(user, db.session.get(Dealer, dealer_id), "testing-secret-key")
-        with pytest.raises(service.InvalidInvitation, match="expired"):
-            service.verify_invitation_token(db.session, token, "testing-secret-key", max_age=-1)
-        with pytest.raises(service.InvalidInvitation, match="not valid"):
-            service.verify_invitation_token(db.session, token, "another-key", max_age=3600)
+        invitation = invitations.invite(db.session, db.session.get(Dealer, world.ids["a1"]), email="late@example.kr",
+                                        name="Late", role=Role.SALES_CONSULTANT)
+        token = invitations.make_token(invitation.membership, "testing-secret-key")
+        with pytest.raises(invitations.InvalidInvitation, match="expired"):
+            invitations.verify_token(db.session, token, "testing-secret-key", max_age=-1)
+        with pytest.raises(invitations.InvalidInvitation, match="not valid"):
+            invitations.verify_token(db.session, token, "another-key", max_age=3600)
+        assert invitations.verify_token(db.session, token, "testing-secret-key", max_age=3600).user.email == "late@example.kr"
+        invitations.withdraw(db.session, invitation.membership)
+        with pytest.raises(invitations.InvalidInvitation):
+            invitations.verify_token(db.session, token, "testing-secret-key", max_age=3600)
 
 
 def test_duplicate_email_of_current_staff_is_refused(client, login, app, world):
@@ -106,7 +112,8 @@ def test_edit_role_languages_authority_and_photo(client, login, app, world):
     assert photo.status_code == 200 and photo.mimetype == "image/png"
     with as_dealer(app, world) as dealer:
         member = service.staff_member(db.session, dealer, uid)
-        assert member.membership.role.value == "sales_manager" and member.user.name == "Renamed"
+        # the dealer changes its membership (role), never the person's identity
+        assert member.membership.role.value == "sales_manager" and member.user.name == "consultant_a1"
         assert member.profile.languages == ["ko", "th"]
         assert service.discount_authority_for(member.user, dealer) == DiscountAuthority(Decimal(700000), None)
 

@@ -33,6 +33,16 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
+class ChangePasswordForm(ResetPasswordForm):
+    """The current password, then the new one twice."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+
+
+class ConfirmInvitationForm(FlaskForm):
+    """Accept an invitation with the account one is signed in with (CSRF token only)."""
+
+
 class LocaleForm(FlaskForm):
     """Pick the interface language."""
 

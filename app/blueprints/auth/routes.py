@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.blueprints.auth import bp
-from app.blueprints.auth.forms import ForgotPasswordForm, LocaleForm, LoginForm, ResetPasswordForm
+from app.blueprints.auth.forms import ChangePasswordForm, ForgotPasswordForm, LocaleForm, LoginForm, ResetPasswordForm
 from app.extensions import db, limiter
 from app.i18n import available_locales, error_message, language_name
 from app.models.accounts import User
-from app.services import accounts
+from app.services import accounts, sessions
 from app.services.mail import MailSettings, send_mail
 from app.tenancy import all_tenants
+from app.urls import external_url
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -28,8 +31,17 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _login_account_key() -> str:
-    return "login-account:" + User.normalize_email(request.form.get("email", ""))
+def _failed_login(response) -> bool:
+    """Flask-Limiter ``deduct_when``: only failed sign-ins count towards the per-address limit."""
+    return response.status_code == 401
+
+
+def _start_session(user: User, remember: bool) -> None:
+    """Open a server-side session for ``user`` and sign the browser in with it (Flask-Login)."""
+    config = current_app.config
+    lifetime = timedelta(seconds=config["REMEMBER_COOKIE_DURATION"] if remember else config["LOGIN_SESSION_HOURS"] * 3600)
+    sessions.start(db.session, user, remember=remember, now=sessions.current_time(), lifetime=lifetime)
+    login_user(user, remember=remember)
 
 
 def _workspace_url(workspace: accounts.Workspace) -> str:
@@ -62,25 +74,38 @@ def choose_workspace():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_IP"], methods=["POST"], scope="login-ip")
 @limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
-    methods=["POST"],
-    key_func=_login_account_key,
-    scope="login-account",
+    lambda: current_app.config["LOGIN_RATE_LIMIT_PER_IP"], methods=["POST"], scope="login-ip", deduct_when=_failed_login
 )
 def login():
-    """Sign in with e-mail and password; wrong credentials get one message that does not say which part was wrong."""
+    """Sign in with e-mail and password; wrong credentials get one message that does not say which part was wrong.
+
+    Failed attempts are throttled per address (Flask-Limiter, failures only) and per account (a growing
+    wait, ``app.services.sessions``): inside the wait the attempt is refused with 429 before the password
+    is even checked; after it, the right password works.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        config, now = current_app.config, sessions.current_time()
+        throttle = {"reset": config["LOGIN_THROTTLE_RESET"]}
         with all_tenants():
+            wait = sessions.wait_seconds(db.session, form.email.data, now, free=config["LOGIN_THROTTLE_FREE_FAILURES"],
+                                         max_delay=config["LOGIN_THROTTLE_MAX_DELAY"], **throttle)
+            if wait:
+                flash(ngettext("Too many failed sign-ins for this account. Please try again in %(num)d second.",
+                               "Too many failed sign-ins for this account. Please try again in %(num)d seconds.",
+                               wait), "error")
+                return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
             user = accounts.authenticate(db.session, form.email.data, form.password.data)
             if user is None:
+                sessions.record_failure(db.session, form.email.data, now, **throttle)
+                db.session.commit()
                 flash(_("The e-mail or password is not correct."), "error")
                 return render_template("auth/login.html", form=form), 401
-            login_user(user, remember=form.remember.data)
+            sessions.clear_failures(db.session, form.email.data)
+            _start_session(user, bool(form.remember.data))
             accounts.record_login(db.session, user)
             db.session.commit()
         return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
@@ -88,12 +113,54 @@ def login():
     return render_template("auth/login.html", form=form), status
 
 
+def _sign_out(everywhere: bool) -> None:
+    if current_user.is_authenticated:
+        now = sessions.current_time()
+        with all_tenants():
+            if everywhere:
+                sessions.end_all(db.session, current_user, now=now, reason="everywhere")
+            else:
+                sessions.end(db.session, current_user.login_session, now=now)
+            db.session.commit()
+    logout_user()
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign out (POST only, so a link or image cannot sign a user out)."""
-    logout_user()
+    """Sign out (POST only, so a link or image cannot sign a user out); the session ends on the server too."""
+    _sign_out(everywhere=False)
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+def logout_everywhere():
+    """Sign out on every device: end all of the user's sessions, remembered ones included."""
+    _sign_out(everywhere=True)
+    flash(_("You are signed out on every device."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/change", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per minute", methods=["POST"], scope="password-change")
+def change_password():
+    """Change the password; every other session of the user ends, this one stays signed in."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        with all_tenants():
+            try:
+                ended = accounts.change_password(db.session, current_user, form.current.data, form.password.data,
+                                                 now=sessions.current_time())
+            except accounts.AccountError as exc:
+                form.current.errors.append(error_message(exc))
+            else:
+                db.session.commit()
+                flash(ngettext("Your password is changed. %(num)d other session was signed out.",
+                               "Your password is changed. %(num)d other sessions were signed out.", ended), "success")
+                return redirect(url_for("auth.choose_workspace"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/change_password.html", form=form), status
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -106,7 +173,8 @@ def forgot_password():
             user = accounts.find_user_by_email(db.session, form.email.data)
             if user is not None and user.active:
                 token = accounts.make_reset_token(user, current_app.config["SECRET_KEY"])
-                link = url_for("auth.reset_password", token=token, _external=True)
+                # On the configured public address, never the request's Host (reset-link poisoning).
+                link = external_url("auth.reset_password", token=token)
                 minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
                 send_mail(
                     db.session,
@@ -134,29 +202,10 @@ def reset_password(token: str):
             return render_template("auth/reset_invalid.html"), 400
         form = ResetPasswordForm()
         if form.validate_on_submit():
-            accounts.reset_password(db.session, user, form.password.data)
+            accounts.reset_password(db.session, user, form.password.data, now=sessions.current_time())
             db.session.commit()
+            logout_user()
             flash(_("Your password is changed. Please sign in."), "success")
-            return redirect(url_for("auth.login"))
-    return render_template("auth/reset_password.html", form=form), (400 if request.method == "POST" else 200)
-
-
-@bp.route("/invite/<token>", methods=["GET", "POST"])
-def accept_invite(token: str):
-    """Choose a password from a dealer invitation (signed, expiring after a week, single-use)."""
-    from app.services import dealers
-
-    with all_tenants():
-        try:
-            user = dealers.verify_invite_token(db.session, token, current_app.config["SECRET_KEY"])
-        except accounts.InvalidResetToken as exc:
-            flash(error_message(exc), "error")
-            return render_template("auth/reset_invalid.html"), 400
-        form = ResetPasswordForm()
-        if form.validate_on_submit():
-            accounts.reset_password(db.session, user, form.password.data)
-            db.session.commit()
-            flash(_("Your password is set. Please sign in."), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form), (400 if request.method == "POST" else 200)
 
@@ -200,26 +249,60 @@ def _locale_form():
     return {"locale_form": _LazyForm()}
 
 
-@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@bp.route("/invite/<token>", methods=["GET", "POST"])  # the corporate invitation's former address
+@bp.route("/invitation/<token>", methods=["GET", "POST"])  # registered first: the address links are built with
 @limiter.limit("10 per minute", methods=["POST"], scope="invitation")
 def accept_invitation(token: str):
-    """Accept a dealership's invitation from a signed, expiring, single-use link by choosing a password."""
+    """Accept an invitation to a dealership (``app.services.invitations``) from its signed, expiring link.
+
+    A new person chooses a password here. A person who already has an account signs in as that account
+    and confirms; signed in as anyone else, the link is refused. Until then the invitation gives nothing.
+    """
+    from app.blueprints.auth.forms import ConfirmInvitationForm
     from app.blueprints.dealer.forms import AcceptInvitationForm
-    from app.services import consultants
+    from app.services import invitations
 
     with all_tenants():
         try:
-            user, _dealer_id = consultants.verify_invitation_token(
-                db.session, token, current_app.config["SECRET_KEY"], current_app.config["CONSULTANT_INVITATION_MAX_AGE"]
+            invitation = invitations.verify_token(
+                db.session, token, current_app.config["SECRET_KEY"], current_app.config["INVITATION_MAX_AGE"]
             )
-        except consultants.InvalidInvitation as exc:
+        except invitations.InvalidInvitation as exc:
             flash(error_message(exc), "error")
             return render_template("auth/invitation_invalid.html"), 400
-        form = AcceptInvitationForm()
+        dealer = invitation.membership.dealer
+        if invitation.needs_password:
+            form = AcceptInvitationForm()
+            if form.validate_on_submit():
+                try:
+                    invitations.accept(db.session, invitation, signed_in=None, password=form.password.data)
+                except invitations.InvitationError as exc:
+                    db.session.rollback()
+                    flash(error_message(exc), "error")
+                    return render_template("auth/invitation_invalid.html"), 400
+                db.session.commit()
+                logout_user()
+                flash(_("Welcome! Your password is set. Please sign in."), "success")
+                return redirect(url_for("auth.login"))
+            status = 400 if request.method == "POST" else 200
+            return render_template("auth/accept_invitation.html", form=form, user=invitation.user, dealer=dealer), status
+        if not current_user.is_authenticated:
+            flash(_("Sign in to accept the invitation to %(dealer)s.", dealer=dealer.name), "info")
+            return redirect(url_for("auth.login", next=request.path))
+        if current_user.id != invitation.user.id:
+            flash(_("This invitation is for another account. Sign in as the invited person to accept it."), "error")
+            return render_template("auth/invitation_invalid.html"), 403
+        form = ConfirmInvitationForm()
         if form.validate_on_submit():
-            consultants.accept_invitation(db.session, user, form.password.data)
+            try:
+                invitations.accept(db.session, invitation, signed_in=current_user)
+            except invitations.InvitationError as exc:
+                db.session.rollback()
+                flash(error_message(exc), "error")
+                return render_template("auth/invitation_invalid.html"), 400
             db.session.commit()
-            logout_user()
-            flash(_("Welcome! Your password is set. Please sign in."), "success")
-            return redirect(url_for("auth.login"))
-    return render_template("auth/accept_invitation.html", form=form, user=user), (400 if request.method == "POST" else 200)
+            flash(_("You now work at %(dealer)s.", dealer=dealer.name), "success")
+            return redirect(url_for("dealer.dashboard", dealer_slug=dealer.slug))
+        status = 400 if request.method == "POST" else 200
+        return render_template("auth/confirm_invitation.html", form=form, dealer=dealer,
+                               role=invitation.membership.role), status

@@ -18,8 +18,9 @@ from app.i18n import available_locales, language_name
 from app.models.accounts import Dealer, Membership, User
 from app.models.customers import Customer
 from app.services import dealers as dealer_service
-from app.services import offer_queries, withdrawal
+from app.services import invitations, offer_queries, withdrawal
 from app.services.mail import MailSettings, send_mail
+from app.urls import external_url
 
 PAGE_SIZE = 50
 
@@ -92,7 +93,10 @@ def dealer_toggle(dealer_id: int):
 @bp.route("/dealers/<int:dealer_id>/invite", methods=["POST"])
 @require(Permission.MANAGE_DEALERS)
 def dealer_invite(dealer_id: int):
-    """Invite the dealer principal by e-mail with a signed link to choose a password."""
+    """Invite the dealer principal by e-mail (``app.services.invitations``): pending until the person accepts.
+
+    The answer is the same whether the address has an account or not.
+    """
     dealer = get_or_404(Dealer, dealer_id)
     form = f.InviteForm()
     if not form.validate_on_submit():
@@ -101,17 +105,21 @@ def dealer_invite(dealer_id: int):
         edit_form.business_model.data = dealer.business_model.value
         return render("corporate/people/dealer_form.html", form=edit_form, obj=dealer, invite_form=form,
                       action_form=f.ActionForm(), status=form_error_status())
-    user, created = dealer_service.invite_principal(db.session, dealer, name=form.name.data.strip(),
-                                                    email=form.email.data, locale=dealer.locale)
-    if created or not user.password_hash:
-        link = url_for("auth.accept_invite", token=dealer_service.make_invite_token(user, current_app.config["SECRET_KEY"]),
-                       _external=True)
-    else:
-        link = url_for("auth.login", _external=True)
+    try:
+        invitation = dealer_service.invite_principal(db.session, dealer, name=form.name.data.strip(),
+                                                     email=form.email.data, locale=dealer.locale)
+    except invitations.InvitationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("corporate.dealer_edit", dealer_id=dealer.id))
+    user = invitation.user
+    link = external_url("auth.accept_invitation",
+                        token=invitations.make_token(invitation.membership, current_app.config["SECRET_KEY"]))
     send_mail(db.session, MailSettings.from_config(current_app.config), to=[user.email],
               subject=_("You are invited to manage %(dealer)s on Forecourt", dealer=dealer.name),
               body_text=render_template("corporate/people/invite_email.txt", user=user, dealer=dealer, link=link,
-                                        brand=g.brand, days=dealer_service.INVITE_MAX_AGE // 86400))
+                                        brand=g.brand, needs_password=invitation.needs_password,
+                                        days=current_app.config["INVITATION_MAX_AGE"] // 86400))
     db.session.commit()
     flash(_("Invitation sent to %(email)s.", email=user.email), "success")
     return redirect(url_for("corporate.dealer_edit", dealer_id=dealer.id))

@@ -14,9 +14,11 @@ from app.domain.roles import Role
 from app.extensions import db
 from app.i18n import available_locales, error_message, language_name
 from app.services import consultants as service
+from app.services import invitations
 from app.services.images import ImageRejected, process_image
 from app.services.mail import MailSettings, send_mail
 from app.services.storage import StorageError, get_storage
+from app.urls import external_url
 
 
 def role_label(role: Role | str) -> str:
@@ -50,9 +52,9 @@ def _role_choices():
 
 
 def _send_invitation(member: service.StaffMember) -> None:
-    token = service.make_invitation_token(member.user, g.dealer, current_app.config["SECRET_KEY"])
-    link = url_for("auth.accept_invitation", token=token, _external=True)
-    days = current_app.config["CONSULTANT_INVITATION_MAX_AGE"] // 86400
+    token = invitations.make_token(member.membership, current_app.config["SECRET_KEY"])
+    link = external_url("auth.accept_invitation", token=token)  # never the request's Host
+    days = current_app.config["INVITATION_MAX_AGE"] // 86400
     send_mail(
         db.session,
         MailSettings.from_config(current_app.config),
@@ -63,7 +65,7 @@ def _send_invitation(member: service.StaffMember) -> None:
             user=member.user,
             dealer=g.dealer,
             inviter=current_user,
-            link=link if not member.user.password_hash else url_for("auth.login", _external=True),
+            link=link,
             needs_password=not member.user.password_hash,
             days=days,
         ),
@@ -80,13 +82,17 @@ def consultants():
 @bp.route("/consultants/invite", methods=["GET", "POST"])
 @require_menu("consultants")
 def consultant_invite():
-    """Invite a person by e-mail: a signed, expiring link lets them choose a password."""
+    """Invite a person by e-mail: a signed, expiring link to accept (and choose a password if new).
+
+    The answer is the same whether the address has an account or not; the membership stays pending
+    until the person accepts.
+    """
     form = InviteForm()
     form.role.choices = _role_choices()
     form.languages.choices = _language_choices()
     if form.validate_on_submit():
         try:
-            member = service.invite(
+            member, _invitation = service.invite(
                 db.session,
                 g.dealer,
                 email=form.email.data,
@@ -112,13 +118,12 @@ def consultant_invite():
 @bp.route("/consultants/<int:user_id>", methods=["GET", "POST"])
 @require_menu("consultants")
 def consultant_edit(user_id: int):
-    """Edit a staff member: name, role, photo, languages, discount authority."""
+    """Edit a staff member's role, photo, languages and discount authority (never their name or e-mail)."""
     member = _load(user_id)
     form = StaffForm()
     form.role.choices = [(r.value, role_label(r)) for r in Role if r in {Role.DEALER_PRINCIPAL, Role.SALES_MANAGER, Role.SALES_CONSULTANT}]
     form.languages.choices = _language_choices()
     if request.method == "GET":
-        form.name.data = member.user.name
         form.role.data = member.membership.role.value
         form.languages.data = list(member.profile.languages or [])
         form.discount_max_amount.data = member.profile.discount_max_amount
@@ -139,7 +144,6 @@ def consultant_edit(user_id: int):
                 member,
                 actor=current_user,
                 actor_role=g.role,
-                name=form.name.data,
                 role=Role(form.role.data),
                 languages=form.languages.data,
                 discount_max_amount=form.discount_max_amount.data,
@@ -219,7 +223,12 @@ def consultant_reactivate(user_id: int):
         abort(400)
     if member.membership.role not in service.assignable_roles(g.role):
         abort(403)
-    service.reactivate(db.session, g.dealer, member)
+    try:
+        service.reactivate(db.session, g.dealer, member)
+    except service.ConsultantError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("dealer.consultant_edit", user_id=user_id), 303)
     db.session.commit()
     flash(_("%(name)s is active again.", name=member.user.name), "success")
     return redirect(url_for("dealer.consultants"), 303)
@@ -228,11 +237,11 @@ def consultant_reactivate(user_id: int):
 @bp.route("/consultants/<int:user_id>/resend", methods=["POST"])
 @require_menu("consultants")
 def consultant_resend(user_id: int):
-    """Send the invitation e-mail again (a new link; the old one keeps working until it expires)."""
+    """Send a pending invitation's e-mail again (a new link; the old one keeps working until it expires)."""
     member = _load(user_id)
     if not ReactivateForm().validate_on_submit():
         abort(400)
-    if not member.membership.active:
+    if not member.membership.pending:
         abort(404)
     _send_invitation(member)
     db.session.commit()

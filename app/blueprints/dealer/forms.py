@@ -112,9 +112,8 @@ class InviteForm(_AuthorityMixin, FlaskForm):
 
 
 class StaffForm(_AuthorityMixin, FlaskForm):
-    """Edit a staff member's name, role, photo, languages and discount authority."""
+    """Edit a staff member's role, photo, languages and discount authority (the person's name is theirs)."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"), choices=[])
     photo = FileField(_l("Photo (JPEG, PNG or WebP)"))
 
