@@ -196,3 +196,16 @@ def test_corporate_dashboard_and_platform_list_still_aggregate_across_dealers(ap
     assert {"Brand A", "Brand B"} <= names
     assert "<td>Brand A</td>" in page and "<td>Brand B</td>" in page
     assert '<td class="num">2</td>' in page and '<td class="num">1</td>' in page  # A1+A2, B1
+
+
+@postgres_only
+def test_grant_app_role_command_grants_as_the_owner_and_refuses_a_superuser(app, runner):
+    result = runner.invoke(args=["grant-app-role"])
+    assert result.exit_code == 0, result.output
+    assert APP_ROLE in result.output
+    with app.app_context():
+        granted = db.session.scalar(text("SELECT has_table_privilege(current_user, 'offer', 'INSERT')"))
+    assert granted is True
+    refused = runner.invoke(args=["grant-app-role", "--role", "postgres"])
+    assert refused.exit_code != 0
+    assert "superuser" in refused.output
