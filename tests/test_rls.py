@@ -106,7 +106,7 @@ def test_raw_select_with_another_tenants_scope_returns_no_rows(app, world):
         with scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
             assert _raw_names() == ["RLS A1"]
             assert db.session.execute(text("SELECT id FROM customer WHERE id = :id"), {"id": b1_id}).all() == []
-            # Another brand's dealer row and catalog are invisible too.
+            # Brand-level rows follow the brand: another brand's dealer row is invisible too.
             assert db.session.execute(text("SELECT id FROM dealer WHERE id = :id"), {"id": world.ids["b1"]}).all() == []
         with scoped(brand_id=world.ids["brand_a"]):  # corporate: every dealer of brand A, none of brand B
             assert _raw_names() == ["RLS A1", "RLS A2"]
