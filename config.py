@@ -35,6 +35,10 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'forecourt.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # PostgreSQL: the application connects (DATABASE_URL) as a role that neither owns the tables nor is a
+    # superuser, so row-level security applies to it; migrations run as the tables' owner. Empty: the
+    # application's URL is used for migrations too (SQLite, development).
+    MIGRATION_DATABASE_URI = os.environ.get("MIGRATION_DATABASE_URL", "")
     REDIS_URL = os.environ.get("REDIS_URL", "")
     # Flask-Limiter: in-memory by default, Redis when REDIS_URL is set.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"

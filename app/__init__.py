@@ -31,7 +31,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
             if not os.environ.get(key):
                 raise ConfigurationError(f"{key} must be set in production")
 
-    from app import access, cli, database, errors, i18n, input, security
+    from app import access, cli, database, errors, i18n, input, rls, security
     from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
     from app.tenancy import install_listeners
 
@@ -44,6 +44,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     htmx.init_app(app)
     limiter.init_app(app)
     install_listeners()
+    rls.install()
     i18n.init_app(app)
     access.init_app(app)
     errors.init_app(app)

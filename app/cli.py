@@ -1,5 +1,5 @@
 """Flask CLI commands: ``seed-demo``, ``expire-offers``, ``reap-imports``, ``cleanup-uploads``, ``purge-sessions``,
-``import-inventory``."""
+``import-inventory``, ``grant-app-role``."""
 
 from __future__ import annotations
 
@@ -24,6 +24,32 @@ def init_app(app: Flask) -> None:
         click.echo(f"Demo data ready. Sign in at {base_url.rstrip('/')}/login with:")
         for email, password, role, where in users:
             click.echo(f"  {email:<34} {password:<14} {role:<20} {where}")
+
+    @app.cli.command("grant-app-role")
+    @click.option("--role", default=None, help="PostgreSQL role to grant to (default: DATABASE_URL's user).")
+    def grant_app_role_command(role: str | None) -> None:
+        """Grant the application's role its table privileges, as the owner (MIGRATION_DATABASE_URL); after upgrades."""
+        from flask import current_app
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+
+        from app.rls import grant_app_role
+
+        owner_url = current_app.config.get("MIGRATION_DATABASE_URI")
+        if not owner_url or make_url(owner_url).get_backend_name() != "postgresql":
+            raise click.UsageError("MIGRATION_DATABASE_URL (the tables' owner, PostgreSQL) is not set.")
+        role = role or make_url(current_app.config["SQLALCHEMY_DATABASE_URI"]).username
+        if not role:
+            raise click.UsageError("DATABASE_URL names no user; pass --role.")
+        engine = create_engine(owner_url)
+        try:
+            with engine.begin() as connection:
+                grant_app_role(connection, role)
+        except ValueError as refused:
+            raise click.ClickException(str(refused)) from refused
+        finally:
+            engine.dispose()
+        click.echo(f"Privileges on every table and sequence granted to {role}.")
 
     @app.cli.command("expire-offers")
     def expire_offers_command() -> None:

@@ -16,6 +16,8 @@ criteria", ``do_orm_execute`` + ``with_loader_criteria``):
 * ``before_flush`` stamps ``dealer_id``/``brand_id`` on new rows and refuses rows of another tenant.
 
 Raw ``text()`` SQL and Core statements on tables bypass the listener; keep them out of request code.
+On PostgreSQL they still meet the second wall, row-level security (``app.rls``), which reads this same
+scope: ``all_tenants()`` and ``execution_options(all_tenants=True)`` are its bypass too.
 """
 
 from __future__ import annotations

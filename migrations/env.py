@@ -15,8 +15,24 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
+_migration_engine = None
+
+
 def get_engine():
-    return current_app.extensions['migrate'].db.engine
+    """The engine migrations run on: the tables' owner (``MIGRATION_DATABASE_URL``) when configured.
+
+    The application's own role (``DATABASE_URL``) owns nothing and is subject to row-level security;
+    without ``MIGRATION_DATABASE_URL`` the application's engine is used (SQLite, development).
+    """
+    global _migration_engine
+    url = current_app.config.get("MIGRATION_DATABASE_URI")
+    if not url:
+        return current_app.extensions['migrate'].db.engine
+    if _migration_engine is None:
+        from sqlalchemy import create_engine, pool
+
+        _migration_engine = create_engine(url, poolclass=pool.NullPool)
+    return _migration_engine
 
 
 def get_engine_url():
@@ -117,7 +133,11 @@ def run_migrations_online():
                 **options
             )
 
-            with context.begin_transaction():
+            # Data migrations read and write every tenant's rows: the explicit bypass, also for the
+            # row-level security policies (FORCE applies them to the owner too).
+            from app.tenancy import all_tenants
+
+            with all_tenants(), context.begin_transaction():
                 context.run_migrations()
         finally:
             if sqlite:

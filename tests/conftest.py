@@ -67,20 +67,52 @@ def is_postgres() -> bool:
     return TEST_DATABASE_URL.startswith("postgresql")
 
 
+#: On PostgreSQL the app connects as this role (as in production): not a superuser, not the tables' owner,
+#: so row-level security really applies. ``TEST_DATABASE_URL``'s own user (a superuser in CI) owns the
+#: schema and runs the migrations.
+APP_ROLE = "forecourt_app"
+
+
+def _app_role_url(owner_url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(owner_url).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+
+
+def _ensure_app_role(connection) -> None:
+    """Create the cluster-wide app role once; two workers racing to create it both succeed."""
+    connection.execute(text(
+        "DO $$ BEGIN "
+        f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE; "
+        "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+    ))
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     """The application, on a freshly migrated database."""
     uri = TEST_DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'forecourt-test.db'}"
-    app = create_app(
-        "testing",
-        {"SQLALCHEMY_DATABASE_URI": uri, "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")), "SERVER_NAME": None},
-    )
+    overrides = {"SQLALCHEMY_DATABASE_URI": uri, "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")), "SERVER_NAME": None}
+    if is_postgres():
+        overrides |= {"SQLALCHEMY_DATABASE_URI": _app_role_url(uri), "MIGRATION_DATABASE_URI": uri}
+    app = create_app("testing", overrides)
     with app.app_context():
+        owner = None
         if is_postgres():
-            with _db.engine.begin() as conn:
+            from sqlalchemy import create_engine
+
+            owner = create_engine(uri)
+            with owner.begin() as conn:
+                _ensure_app_role(conn)
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
         upgrade(directory=str(os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")))
+        if owner is not None:
+            from app.rls import grant_app_role
+
+            with owner.begin() as conn:
+                grant_app_role(conn, APP_ROLE)
+            owner.dispose()
         _db.session.configure(join_transaction_mode="create_savepoint")
     yield app
     with app.app_context():
