@@ -122,7 +122,7 @@ def catalog(app, world):
     return world
 
 
-def _preset(app, world, name: str, *, models=(), trims=(), conditions=(), value=D(300_000)) -> int:
+def _preset(app, world, name: str, *, models=(), trims=(), conditions=(), value=D(300_000)) -> int:  # noqa: B008 - an immutable Decimal
     with as_dealer(app, world) as dealer:
         preset = svc.save_preset(db.session, dealer, None, svc.PresetInput(
             name, "amount", value, tuple(models), tuple(trims), None, None, False, True, tuple(conditions)))

@@ -98,7 +98,7 @@ def test_kill_9_of_the_rq_work_horse_marks_the_import_failed(app, client, login,
     job = queue.enqueue("tests.inventory.rq_jobs.die_hard", batch_id)
     _set(app, world, batch_id, status=ImportStatus.RUNNING, phase="dry_run", job_id=job.id, progress_rows=3500,
          progress_total=20000, heartbeat_at=utcnow())
-    worker = subprocess.run(
+    worker = subprocess.run(  # noqa: S603 - our own rq worker with fixed arguments
         [sys.executable, "-c", "from rq.cli import main; main()", "worker", "--burst", "--url", REDIS_URL,
          inventory_jobs.QUEUE_NAME],
         cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)},
