@@ -50,10 +50,10 @@ scheduler: install
 
 ## Runs the whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: translations
-	TEST_DATABASE_URL= $(BIN)/python -m pytest -n $(TEST_WORKERS)
+	TEST_DATABASE_URL= $(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on $$TEST_DATABASE_URL =="; \
-		$(BIN)/python -m pytest -n $(TEST_WORKERS); \
+		$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=15; \
 	fi
 
 lint: install

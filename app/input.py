@@ -156,6 +156,10 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not allowed")
 
 
+class JsonNumberRefused(InputError):
+    """Valid JSON holding a number the portal cannot store (too long, too large or too small): 422, not 400."""
+
+
 def load_json(text: str, *, max_depth: int = MAX_JSON_DEPTH):
     """Parse JSON ``text`` with floats as ``Decimal``; raise :class:`InputError` for invalid, deep or non-finite input.
 
@@ -167,16 +171,22 @@ def load_json(text: str, *, max_depth: int = MAX_JSON_DEPTH):
         raise InputError(f"The JSON body is nested deeper than {max_depth} levels.")
     try:
         return json.loads(text, parse_float=_json_decimal, parse_constant=_refuse_constant)
+    except _NumberOutOfRange as exc:
+        raise JsonNumberRefused("The body holds a number too long, too large or too small to store.") from exc
     except (ValueError, RecursionError) as exc:
         raise InputError("The body is not valid JSON.") from exc
 
 
+class _NumberOutOfRange(Exception):  # noqa: N818 - internal signal out of json.loads, not a ValueError it would wrap
+    pass
+
+
 def _json_decimal(text: str) -> Decimal:
     if len(text) > MAX_NUMBER_CHARS:
-        raise ValueError("number too long")
+        raise _NumberOutOfRange(text[:20])
     value = Decimal(text)
     if not value.is_finite() or abs(value.adjusted()) > 100:
-        raise ValueError("number out of range")
+        raise _NumberOutOfRange(text[:20])
     return value
 
 

@@ -82,9 +82,9 @@ def grant(session: Session, user: User, role: Role, *, brand: Brand | None = Non
     Raises ``AccountError`` when the role does not fit the scope given.
     """
     if role in CORPORATE_ROLES and (brand is None or dealer is not None):
-        raise AccountError(f"{role} needs a brand")
+        raise AccountError("This role needs a brand", role)
     if role in DEALER_ROLES and (dealer is None or brand is not None):
-        raise AccountError(f"{role} needs a dealer")
+        raise AccountError("This role needs a dealer", role)
     if role is Role.PLATFORM_ADMIN and (brand is not None or dealer is not None):
         raise AccountError("platform_admin has no brand or dealer")
     for membership in user.memberships:

@@ -19,7 +19,11 @@ from typing import Protocol
 
 
 class StorageError(ValueError):
-    """A key that is malformed, escapes the storage root, or names no stored file."""
+    """A key that is malformed, escapes the storage root, or names no stored file.
+
+    ``args``: (reason, the offending value). For logs and operators only: callers answer a
+    reader with a 404 or their own translated message, never with this text.
+    """
 
 
 class Storage(Protocol):
@@ -44,7 +48,7 @@ class LocalStorage:
         check_key(key)
         path = (self.root / key).resolve()
         if self.root not in path.parents:
-            raise StorageError(f"Invalid storage key: {key!r}")
+            raise StorageError("Invalid storage key", key)
         return path
 
     def save(self, data: bytes, *, area: str, extension: str) -> str:
@@ -61,7 +65,7 @@ class LocalStorage:
         """Return the bytes stored under ``key``; ``StorageError`` when missing."""
         path = self._path(key)
         if not path.is_file():
-            raise StorageError(f"No stored file for key {key!r}")
+            raise StorageError("No stored file for key", key)
         return path.read_bytes()
 
     def delete(self, key: str) -> None:
@@ -79,17 +83,17 @@ class LocalStorage:
 def new_key(area: str, extension: str) -> str:
     """Return a fresh key ``<area>/<yyyy>/<uuid>.<ext>``; ``StorageError`` for an unsafe area or extension."""
     if not area or not area.replace("-", "").replace("_", "").replace("/", "").isalnum():
-        raise StorageError(f"Invalid storage area: {area!r}")
+        raise StorageError("Invalid storage area", area)
     ext = extension.lower().lstrip(".")
     if not ext.isalnum():
-        raise StorageError(f"Invalid extension: {extension!r}")
+        raise StorageError("Invalid extension", extension)
     return f"{area}/{datetime.now(UTC):%Y}/{uuid.uuid4().hex}.{ext}"
 
 
 def check_key(key: str) -> str:
     """Return ``key`` when it is a relative key without ``..``/backslashes; ``StorageError`` otherwise."""
     if not key or key.startswith(("/", "\\")) or "\\" in key or ".." in key.split("/"):
-        raise StorageError(f"Invalid storage key: {key!r}")
+        raise StorageError("Invalid storage key", key)
     return key
 
 
@@ -122,7 +126,7 @@ class S3Storage:
             answer = self.client.get_object(Bucket=self.bucket, Key=self._object(key))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                raise StorageError(f"No stored file for key {key!r}") from exc
+                raise StorageError("No stored file for key", key) from exc
             raise
         with answer["Body"] as body:
             return body.read()
@@ -180,4 +184,4 @@ def get_storage(config) -> Storage:
         if not config.get("S3_BUCKET"):
             raise StorageError("STORAGE_BACKEND=s3 needs S3_BUCKET")
         return S3Storage(s3_client(config), config["S3_BUCKET"], config.get("S3_PREFIX") or "")
-    raise StorageError(f"Unknown STORAGE_BACKEND: {backend!r}")
+    raise StorageError("Unknown STORAGE_BACKEND", backend)

@@ -193,7 +193,9 @@ def document(server_url: str = "/") -> dict:
                     "operationId": "updateVehicle",
                     "summary": "Change a vehicle's status and/or list price",
                     "parameters": [{"name": "vin", "in": "path", "required": True,
-                                    "schema": {"type": "string", "minLength": 1, "maxLength": 40}}],
+                                    "description": "The VIN (printable ASCII; anything else is refused with 400)",
+                                    "schema": {"type": "string", "minLength": 1, "maxLength": 40,
+                                               "pattern": "^[\\x21-\\x7e]+$"}}],
                     "requestBody": {
                         "required": True,
                         "content": {"application/json": {"schema": {

@@ -18,7 +18,7 @@ from app.blueprints.api.openapi import ITEM_FIELDS, MAX_ITEMS, document
 from app.domain.vin import normalize_vin
 from app.extensions import csrf, db, limiter
 from app.imports.values import ValueParseError, parse_price
-from app.input import InputError, has_control_chars, load_json
+from app.input import InputError, JsonNumberRefused, has_control_chars, load_json
 from app.models.accounts import Dealer
 from app.models.base import utcnow
 from app.models.inventory import IdempotencyRecord, ImportBatch, ImportMode, ImportStatus, StockVehicle, VehicleStatus
@@ -130,6 +130,8 @@ def _json_body() -> dict:
         raise ApiError(400, "Send a JSON body with Content-Type: application/json.")
     try:
         body = load_json(request.get_data(as_text=True))
+    except JsonNumberRefused as exc:
+        raise ApiError(422, str(exc)) from exc
     except (InputError, UnicodeDecodeError) as exc:
         raise ApiError(400, str(exc) if isinstance(exc, InputError) else "The body is not valid JSON.") from exc
     if not isinstance(body, dict):
@@ -160,7 +162,7 @@ def _check_items(body: dict) -> tuple[list[dict], ImportMode]:
             raise ApiError(400, f"Item {index} must be an object.")
         for name, value in item.items():
             if isinstance(value, str) and has_control_chars(value):  # NUL, other C0 controls, lone surrogates
-                raise ApiError(400, f"Item {index}: {name!r} holds control characters or is not valid Unicode text.")
+                raise ApiError(422, f"Item {index}: {name!r} holds control characters or is not valid Unicode text.")
             if name not in ITEM_FIELDS:
                 raise ApiError(400, f"Item {index}: unknown property {name!r}.")
             text_only = name not in _NUMERIC_FIELDS

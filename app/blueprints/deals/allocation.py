@@ -28,6 +28,7 @@ from app.blueprints.deals.routes import (
 )
 from app.domain.vehicle_allocation import AllocationError
 from app.extensions import db
+from app.fields import coerce_int
 from app.models.deals import Deal
 from app.services import vehicle_allocation as allocation_service
 
@@ -35,7 +36,7 @@ from app.services import vehicle_allocation as allocation_service
 class StockAllocationForm(FlaskForm):
     """Pick one of the matching stock cars (by id; the service re-checks it belongs to the dealer and fits)."""
 
-    vehicle_id = RadioField(_l("Stock car"), validators=[InputRequired(_l("Choose a stock car."))], coerce=int,
+    vehicle_id = RadioField(_l("Stock car"), validators=[InputRequired(_l("Choose a stock car."))], coerce=coerce_int,
                             validate_choice=False)
 
 
