@@ -39,7 +39,8 @@ def stock_offer(app, world):
         key = get_storage(app.config).save(_png(), area="vehicles", extension="png")
         db.session.add(VehiclePhoto(dealer_id=dealer.id, vehicle_id=car.id, position=1, storage_key=key,
                                     content_type="image/png", width=320, height=240, sha256="1" * 64))
-        customer = Customer(dealer_id=dealer.id, full_name="Kim Minjun", email="minjun@example.com", preferred_locale="en")
+        customer = Customer(dealer_id=dealer.id, full_name="Kim Minjun", email="minjun@example.com", preferred_locale="en",
+                            phone_e164="+821043218765")
         db.session.add(customer)
         db.session.flush()
         consultant = db.session.get(User, world.ids["user_consultant_a1"])
@@ -93,5 +94,6 @@ def test_the_pdf_prints_the_photo_and_the_clean_name(client, stock_offer):
     reader = PdfReader(io.BytesIO(response.data))
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert "2019 Hyundai Tucson Limited" in text and "NAVI" not in text and "84,000 km" in text
+    assert "010-4321-8765" in text and "+821043218765" not in text  # the customer's phone as the dealer's country writes it
     images = sum(len(page.images) for page in reader.pages)
     assert images == 2  # the car's photo and the QR code of the link

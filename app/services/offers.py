@@ -621,7 +621,7 @@ def offer_document(offer: Offer, dealer: Dealer, *, link: str, gettext, vehicle_
     """
     revision = current_revision(offer)
     customer = offer.customer
-    contact = " · ".join(x for x in (customer.email or "", customer.phone_e164 or "") if x)
+    contact = " · ".join(x for x in (customer.email or "", format_phone(customer.phone_e164 or "", dealer.country)) if x)
     return OfferDocument(
         dealer_name=dealer.name,
         dealer_address=dealer.address_lines,
