@@ -60,7 +60,8 @@ def stock_offer(app, world):
         svc.send_offer(db.session, offer, actor=consultant, now=offer_factories.NOW)
         db.session.commit()
         secret = app.config["SECRET_KEY"]
-        return {"token": svc.make_link_token(offer, secret), "draft_token": svc.make_link_token(draft, secret)}
+        return {"token": svc.make_link_token(offer, secret), "draft_token": svc.make_link_token(draft, secret),
+                "offer_id": offer.id}
 
 
 def test_the_page_shows_the_dealer_and_the_brand_not_the_portal_or_the_business_model(client, stock_offer):
@@ -97,3 +98,9 @@ def test_the_pdf_prints_the_photo_and_the_clean_name(client, stock_offer):
     assert "010-4321-8765" in text and "+821043218765" not in text  # the customer's phone as the dealer's country writes it
     images = sum(len(page.images) for page in reader.pages)
     assert images == 2  # the car's photo and the QR code of the link
+
+
+def test_the_staff_offer_page_names_the_car_cleanly_too(client, login, world, stock_offer):
+    login(world.emails["consultant_a1"])
+    html = client.get(f"/d/{world.slugs['a1']}/offers/{stock_offer['offer_id']}").get_data(as_text=True)
+    assert "2019 Hyundai Tucson Limited" in html and "NAVI" not in html and "LEATHER" not in html

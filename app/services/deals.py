@@ -28,6 +28,7 @@ from app.domain.deal_settlement import Settlement, settlement
 from app.domain.deal_states import N_, DealAction, DealFacts, DealState, DealTransitionError, transition
 from app.domain.money import ZERO, quantum
 from app.domain.roles import BusinessModel, Role
+from app.domain.vehicle_names import clean_title
 from app.models.accounts import Dealer, User
 from app.models.base import utcnow
 from app.models.customers import Customer, CustomerEvent
@@ -179,7 +180,7 @@ def open_reservation(
         dealer_id=dealer.id, number=allocate_offer_number(session, dealer, now), customer_id=customer.id,
         stock_vehicle_id=vehicle.id, consultant_id=consultant.id if consultant else None,
         business_model=BusinessModel(dealer.business_model).value, state=DealState.OFFER_ACCEPTED,
-        vehicle_label=vehicle.title[:200], model_code=model_code, currency=dealer.currency, locale=locale,
+        vehicle_label=clean_title(vehicle.title)[:200], model_code=model_code, currency=dealer.currency, locale=locale,
         out_the_door_price=vehicle.price, deposit_amount=deposit_for(session, model_code).quantize(quantum(dealer.currency)),
     )
     session.add(deal)

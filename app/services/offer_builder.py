@@ -75,6 +75,7 @@ from app.domain.pricing import (
     price_offer,
 )
 from app.domain.taxes import FeeTaxTable
+from app.domain.vehicle_names import clean_title
 from app.i18n import tr
 from app.models.accounts import Dealer, Membership, User
 from app.models.catalog import CatalogRelease, localized
@@ -614,7 +615,7 @@ def _stock_vehicle(build: Build, row: StockRow | None, currency: str, *, held_ok
         return None
     q = quantum(currency)
     build.vehicle = {
-        "source": "stock", "label": row.title, "stock_id": row.id, "stock_number": row.stock_number or "",
+        "source": "stock", "label": clean_title(row.title), "stock_id": row.id, "stock_number": row.stock_number or "",
         "vin": row.vin or "", "model": row.model, "model_year": row.model_year, "exterior": row.exterior_color,
         "interior": row.interior_color, "odometer": row.odometer, "odometer_unit": row.odometer_unit.value,
         "image_url": row.image_url,
