@@ -40,8 +40,7 @@ extract the right share, so such a table is refused.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -398,7 +397,7 @@ def apply_fee_tax_table(
 
     per_line = table.rounding is TaxRounding.PER_LINE
     priced = _priced_lines(amounts, currency, lines, fee_lines) if per_line else ()
-    line_included = dict.fromkeys((line.line_id for line in priced), ZERO)
+    line_included = dict.fromkeys((line.line_id for line in priced), round_money(ZERO, currency))
     line_added = dict(line_included)
     tax_lines: list[TaxLine] = []
     for tax in table.taxes:
