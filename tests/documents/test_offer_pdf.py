@@ -141,3 +141,11 @@ def test_german_offer_prints_net_vat_and_gross_per_line_that_add_up():
 def test_korean_offer_has_no_per_line_table():
     text = _text(render_offer_pdf(_document(locale="en")))
     assert "Net and gross per line" not in text
+
+
+def test_german_offer_in_de_formats_numbers_the_german_way():
+    # German is no UI language: the labels fall back to English, the numbers follow the offer's locale.
+    snapshot = build_snapshot(priced_eur(), vehicle={"label": "Aurora Limited", "source": "stock"}, texts={})
+    text = _text(render_offer_pdf(_document(locale="de", snapshot=snapshot)))
+    assert "30.054,36 €" in text and "5.704,64 €" in text and "35.759,00 €" in text
+    assert text.count("8,40 €") == 3
