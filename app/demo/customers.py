@@ -24,6 +24,8 @@ NAMES = {
     "CA": (["Liam", "Olivia", "Noah", "Emma", "Ethan", "Ava", "Lucas", "Sophie", "Arjun", "Mei", "Mateo", "Chloé"],
            ["Smith", "Tremblay", "Wong", "Patel", "MacDonald", "Nguyen", "Roy", "Singh", "Campbell", "Li"]),
 }
+NAMES["DE"] = (["Lukas", "Anna", "Felix", "Lea", "Maximilian", "Sophie", "Paul", "Marie", "Jonas", "Emilia"],
+               ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Hoffmann"])
 LATIN = {"KR": ["kim", "lee", "park", "choi", "jung", "kang", "cho", "yoon", "jang", "lim"]}
 
 
@@ -38,6 +40,12 @@ def _person(country: str, n: int) -> tuple[str, str, str]:
         name = f"{first[n % len(first)]} {second[(n * 3) % len(second)]}"
         email = f"customer{n:02d}@example.co.th"
         phone = f"08{1 + n % 9}-{200 + n * 7:03d}-{4000 + n * 31:04d}"
+    elif country == "DE":
+        given, family = first[n % len(first)], second[(n * 7) % len(second)]
+        name = f"{given} {family}"
+        ascii_family = family.lower().replace("ü", "ue")
+        email = f"{given.lower()}.{ascii_family}{n}@example.de"
+        phone = f"+49 151 {23450000 + n * 137:08d}"
     else:
         given, family = first[n % len(first)], second[(n * 7) % len(second)]
         name = f"{given} {family}"

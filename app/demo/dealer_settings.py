@@ -3,7 +3,9 @@ preset discounts, reservation payment, delivery, and consultant profiles.
 
 Korea (Seoul, Busan): 10 % VAT included in prices, KRW fees such as 등록비 and 탁송료. Thailand
 (Bangkok): 7 % VAT included, THB. Ontario (Toronto): 13 % HST added on top, reduced by the trade-in,
-with the OMVIC transaction fee and the licensing fee, CAD. A dealer that already has purchasing
+with the OMVIC transaction fee and the licensing fee, CAD. Germany (Munich): 19 % MwSt. included,
+rounded per line (``taxes.tax_rounding_for("DE")``), Überführung (taxable) and Zulassung (an
+official fee, not taxed), EUR. A dealer that already has purchasing
 conditions is left alone, so running the seed again changes nothing.
 
 Vehicle display: every demo dealer shows every model of its brand's published catalog (whatever
@@ -59,6 +61,13 @@ TABLES = {
         ],
         [svc.TaxInput("HST", "HST 13% (Ontario)", D(13), ALL_BASES, False, True)],
     ),
+    "DE": (
+        [
+            svc.FeeInput("TRANSFER", "Überführung", D("999.00"), True),
+            svc.FeeInput("REG", "Zulassung", D("30.00"), False),
+        ],
+        [svc.TaxInput("VAT", "MwSt. 19 %", D(19), ALL_BASES, True, False)],
+    ),
 }
 
 TEXTS = {
@@ -108,6 +117,19 @@ TEXTS = {
         "provider": "Moneris",
         "closures": [(date(2026, 12, 25), date(2026, 12, 26), "Christmas and Boxing Day"), (date(2026, 7, 1), None, "Canada Day")],
         "languages": ["en", "fr"],
+        "authority": (D("1000.00"), D(3)),
+    },
+    "DE": {
+        "documents": ["Personalausweis", "Führerschein", "eVB-Nummer der Versicherung"],
+        "cancel": {"en": "You may withdraw within 14 days of signing a distance contract (BGB s. 355)."},
+        "refund": {"en": "Deposits are refunded to the original payment method within 14 days."},
+        "methods": ["card", "bank_transfer", "financing"],
+        "approval": (D("1500.00"), D(5), D("250.00")),
+        "presets": [("Treuebonus", "amount", D("500.00"), [], True, [])],
+        "deposit": D("1000.00"), "deposits": [],
+        "provider": "Stripe",
+        "closures": [(date(2026, 12, 25), date(2026, 12, 26), "Weihnachten"), (date(2026, 10, 3), None, "Tag der Deutschen Einheit")],
+        "languages": ["de", "en"],
         "authority": (D("1000.00"), D(3)),
     },
 }

@@ -1,4 +1,4 @@
-"""Demo stock: the Toronto dealer's vehicles imported from the real Kijiji 2019 export; a few new cars in Seoul and Busan.
+"""Demo stock: the Toronto dealer's vehicles imported from the real Kijiji 2019 export; a few new cars in Seoul, Busan and Munich.
 
 Idempotent: the import upserts by VIN/stock number, so a second run reports everything unchanged;
 the Seoul cars are looked up by stock number.
@@ -47,6 +47,15 @@ BUSAN_CARS = [
 ]
 
 
+#: The Munich showroom's cars (EUR, 19 % VAT included in the price).
+MUNICH_CARS = [
+    dict(stock_number="MS-25001", vin=None, model_year=2025, make="Hyundai", model="Tucson", trim="Prime Hybrid",
+         price=Decimal("44990.00"), exterior_color="Shadow Grey", fuel_type="Hybrid", body_style="SUV"),
+    dict(stock_number="MS-25002", vin=None, model_year=2025, make="Hyundai", model="Ioniq 5", trim="Uniq 84 kWh",
+         price=Decimal("56400.00"), exterior_color="Gravity Gold", fuel_type="Electric", body_style="SUV"),
+]
+
+
 def _upsert_new_cars(session: Session, dealer, cars: list[dict]) -> None:
     with scoped(dealer_id=dealer.id, brand_id=dealer.brand_id):
         for data in cars:
@@ -54,7 +63,7 @@ def _upsert_new_cars(session: Session, dealer, cars: list[dict]) -> None:
             car = session.scalar(select(StockVehicle).where(StockVehicle.stock_number == values["stock_number"]))
             if car is None:
                 session.add(StockVehicle(
-                    dealer_id=dealer.id, currency="KRW", condition=VehicleCondition.NEW, odometer=0,
+                    dealer_id=dealer.id, currency=dealer.currency, condition=VehicleCondition.NEW, odometer=0,
                     arrival_date=utcnow().date(), source="manual", **{"status": VehicleStatus.IN_STOCK, **values},
                 ))
         session.flush()
@@ -85,7 +94,7 @@ def _toronto_costs(session: Session) -> None:
 
 
 def seed(session: Session, brands: dict, dealers: dict) -> None:
-    """Import the Kijiji file into ``toronto-north`` and upsert the Seoul and Busan cars (KRW)."""
+    """Import the Kijiji file into ``toronto-north`` and upsert the Seoul, Busan (KRW) and Munich (EUR) cars."""
     toronto = dealers.get("toronto-north")
     if toronto is not None:
         with scoped(dealer_id=toronto.id, brand_id=toronto.brand_id):
@@ -97,3 +106,6 @@ def seed(session: Session, brands: dict, dealers: dict) -> None:
     busan = dealers.get("busan-haeundae")
     if busan is not None:
         _upsert_new_cars(session, busan, BUSAN_CARS)
+    munich = dealers.get("munich-schwabing")
+    if munich is not None:
+        _upsert_new_cars(session, munich, MUNICH_CARS)

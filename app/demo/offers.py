@@ -1,7 +1,7 @@
 """Demo data of the offer area: two partner banks per demo brand with realistic rate sheets.
 
 True APRs (not the "flat" rates Thai showrooms often advertise): Korea ~4.5–6.9 %, Thailand ~5–7 %,
-Canada ~6.49–8.99 % (2026 captive/retail levels). Banks are looked up by name, so seeding twice
+Canada ~6.49–8.99 %, Germany ~3.99–4.99 % (2026 captive/retail levels). Banks are looked up by name, so seeding twice
 changes nothing.
 """
 
@@ -32,6 +32,9 @@ BANKS = {
     "CA": [
         ("Hyundai Capital Canada", [B(1, 48, D("6.49")), B(49, 72, D("7.29")), B(73, 84, D("7.99"))], D(0), 84),
         ("TD Auto Finance", [B(1, 60, D("7.99")), B(61, 84, D("8.99"))], D(10), 84),
+    ],
+    "DE": [
+        ("Hyundai Capital Bank Europe", [B(1, 48, D("3.99")), B(49, 72, D("4.99"))], D(0), 72),
     ],
 }
 

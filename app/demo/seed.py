@@ -22,6 +22,9 @@ BRANDS = [
     dict(slug="hyundai-kr", name="Hyundai Motor Korea", country="KR", default_locale="ko", currency="KRW", timezone="Asia/Seoul"),
     dict(slug="hyundai-th", name="Hyundai Mobility Thailand", country="TH", default_locale="th", currency="THB", timezone="Asia/Bangkok"),
     dict(slug="hyundai-ca", name="Hyundai Auto Canada", country="CA", default_locale="en", currency="CAD", timezone="America/Toronto"),
+    # A European market (issue 13): 19 % VAT included and rounded per line, net and VAT printed per line.
+    # German is not a UI language: screens fall back to English, offers (locale "de") format numbers in German.
+    dict(slug="hyundai-de", name="Hyundai Motor Deutschland", country="DE", default_locale="en", currency="EUR", timezone="Europe/Berlin"),
 ]
 
 DEALERS = [
@@ -42,6 +45,11 @@ DEALERS = [
          phone="+1 416-555-0142", email="sales@northyork-preowned.example", latitude=Decimal("43.767690"),
          longitude=Decimal("-79.413930"), locale="en", currency="CAD", timezone="America/Toronto",
          business_model=BusinessModel.E2E),
+    dict(brand="hyundai-de", code="MUC1", slug="munich-schwabing", name="Autohaus Schwabing München",
+         street="Leopoldstraße 170", city="München", region="BY", postal_code="80804", country="DE",
+         phone="+49 89 5550 1420", email="verkauf@autohaus-schwabing.example", latitude=Decimal("48.173245"),
+         longitude=Decimal("11.586512"), locale="de", currency="EUR", timezone="Europe/Berlin",
+         business_model=BusinessModel.O2O),
 ]
 
 # (email, name, locale, [(role, brand slug or None, dealer slug or None)])
@@ -62,6 +70,8 @@ USERS = [
     ("consultant.bangkok@forecourt.example", "Kanya Srisuk (Consultant Bangkok)", "th", [(Role.SALES_CONSULTANT, None, "bangkok-rama9")]),
     ("principal.toronto@forecourt.example", "Daniel Murphy (Principal Toronto)", "en", [(Role.DEALER_PRINCIPAL, None, "toronto-north")]),
     ("consultant.toronto@forecourt.example", "Priya Sharma (Consultant Toronto)", "en", [(Role.SALES_CONSULTANT, None, "toronto-north")]),
+    ("principal.munich@forecourt.example", "Katrin Bauer (Principal Munich)", "en", [(Role.DEALER_PRINCIPAL, None, "munich-schwabing")]),
+    ("consultant.munich@forecourt.example", "Jonas Weber (Consultant Munich)", "en", [(Role.SALES_CONSULTANT, None, "munich-schwabing")]),
 ]
 
 

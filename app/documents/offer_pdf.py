@@ -244,6 +244,35 @@ class _Writer:
             add(_("Balance due"), priced["balance_due"], strong=True)
         return [self.p(_("Price"), self.h2, bold=True), self.table(rows, [130 * mm, 44 * mm], styles, repeat_rows=1)]
 
+    def tax_breakdown(self) -> list:
+        """Net, tax and gross per line and in total, in markets that round taxes per line (else nothing).
+
+        Figures come rounded from the snapshot's ``tax_breakdown`` (``pricing.TaxBreakdown``): line nets
+        add up to the net total and net + tax = gross on every row, as on the screen.
+        """
+        _ = self._
+        priced = self.doc.snapshot["priced"]
+        breakdown = priced.get("tax_breakdown")
+        if not breakdown:
+            return []
+        taxes = priced.get("tax_lines", [])
+        tax_label = self.text(taxes[0]["label"]) if len(taxes) == 1 else _("Tax")
+        head = (_("Item"), _("Net"), tax_label, _("Gross"))
+        rows = [[self.p(head[0], bold=True)] + [self.p(x, self.right, bold=True) for x in head[1:]]]
+        vehicle = self.doc.snapshot.get("vehicle", {})
+        for line in breakdown["lines"]:
+            rows.append([self.p(self.line_label(line, vehicle))]
+                        + [self.p(self.money(line[k]), self.right) for k in ("net", "tax", "gross")])
+        rows.append([self.p(_("Total"), bold=True)]
+                    + [self.p(self.money(breakdown[k]), self.right, bold=True) for k in ("total_net", "total_tax", "total_gross")])
+        styles = [
+            ("LINEBELOW", (0, 0), (-1, 0), 0.8, BRAND_COLOUR),
+            ("LINEABOVE", (0, len(rows) - 1), (-1, len(rows) - 1), 0.6, colors.black),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]
+        table = self.table(rows, [86 * mm, 30 * mm, 28 * mm, 30 * mm], styles, repeat_rows=1)
+        return [self.p(_("Net and gross per line"), self.h2, bold=True), table]
+
     def promotions(self) -> list:
         applied = unique_promotions(self.doc.snapshot["priced"].get("applied_promotions", []))
         if not applied:
@@ -324,7 +353,7 @@ def render_offer_pdf(doc: OfferDocument) -> bytes:
         author=doc.dealer_name,
         initialFontName=paragraph_font(writer.locale),
     )
-    story = writer.header() + writer.vehicle() + writer.lines() + writer.promotions() + writer.payments()
+    story = writer.header() + writer.vehicle() + writer.lines() + writer.tax_breakdown() + writer.promotions() + writer.payments()
     story += writer.conditions() + writer.signatures()
 
     class Canvas(_NumberedCanvas):

@@ -14,9 +14,25 @@ the trade-in allowance when the tax grants a trade-in credit, floored at 0):
 * included tax (VAT):     ``tax = B × rate / (100 + rate)`` — the tax already inside a
   tax-inclusive price, e.g. 47,000,000 KRW × 10 / 110 = 4,272,727.27… → 4,272,727.
 
-Rounding: each tax line is computed at full precision and rounded **once**, half-up, to the
-currency's minor unit (``money.round_money``); totals are sums of rounded lines, never re-rounded.
-Taxes do not compound (no tax on tax) and each tax is computed on its own base.
+Rounding, per market (``TaxRounding``, chosen from the dealer's country by ``tax_rounding_for``):
+
+* ``per_total`` (Korea, Thailand, Ontario): each tax is computed at full precision on its whole base
+  and rounded **once**, half-up, to the currency's minor unit (``money.round_money``). These markets
+  print the tax once, on the total ("of which VAT"), and no net per line, so there is nothing to
+  disagree with.
+* ``per_line`` (EU member states, e.g. Germany, UStG s. 14(4) no. 8: net, rate and VAT amount per
+  rate; VAT invoices print them per line): each priced line is taxed on its own amount and rounded
+  there — included tax ``VAT_line = round(gross_line × rate / (100 + rate))``,
+  ``net_line = gross_line − VAT_line``; added tax ``tax_line = round(net_line × rate / 100)``. The
+  tax line's amount is the **sum of the rounded line taxes**, never re-rounded, so the printed line
+  nets add up to the printed net subtotal and ``net + VAT = gross`` holds on every line and in total.
+  Example: three lines of 10.00 EUR with 19 % VAT included: each 10 × 19 / 119 = 1.596… → 1.60,
+  net 8.40; totals 30.00 = 25.20 + 4.80 (one rounding on the sum would print 4.79 and a net of
+  25.21 that the three 8.40 lines do not add up to). ``FeeTaxResult.line_taxes`` holds the lines.
+
+Totals are always sums of rounded lines, never re-rounded. Taxes do not compound (no tax on tax)
+and each tax is computed on its own base. A trade-in credit reduces a tax's *whole* base, which
+has no per-line meaning, so a ``per_line`` table refuses taxes with ``trade_in_credit``.
 
 Only one *included* tax may cover a given base: with two, ``rate / (100 + rate)`` would no longer
 extract the right share, so such a table is refused.
@@ -24,9 +40,10 @@ extract the right share, so such a table is refused.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from app.domain.money import ZERO, MoneyError, minor_units, quantum, round_money, to_decimal
 
@@ -42,6 +59,29 @@ TAX_BASES: frozenset[str] = frozenset({VEHICLE, OPTIONS, ACCESSORIES, FEES})
 
 #: The amounts a caller passes in (fees come from the table itself).
 AMOUNT_BASES: tuple[str, ...] = (VEHICLE, OPTIONS, ACCESSORIES)
+
+
+class TaxRounding(StrEnum):
+    """Where a market rounds its taxes: once on each tax's whole base, or on every priced line."""
+
+    PER_TOTAL = "per_total"
+    PER_LINE = "per_line"
+
+
+#: EU member states (ISO 3166-1 alpha-2): VAT invoices print net, rate and VAT per line
+#: (Council Directive 2006/112/EC art. 226), so they round per line.
+EU_COUNTRIES: frozenset[str] = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
+)
+
+
+def tax_rounding_for(country: str | None) -> TaxRounding:
+    """Return the tax rounding of a market from its ISO 3166-1 alpha-2 country code (case-insensitive).
+
+    EU member states round per line (``TaxRounding.PER_LINE``); every other market (Korea,
+    Thailand, Canada, unknown or empty) rounds once per tax on its total (``PER_TOTAL``).
+    """
+    return TaxRounding.PER_LINE if (country or "").strip().upper() in EU_COUNTRIES else TaxRounding.PER_TOTAL
 
 
 class FeeTaxError(ValueError):
@@ -149,14 +189,17 @@ class FeeTaxTable:
     """Hold a dealer's fees and taxes in one currency, validated on construction.
 
     ``currency`` is an ISO 4217 code; ``fees`` and ``taxes`` are sequences (stored as tuples) of
-    ``FeeRule`` / ``TaxRule``. Raises ``FeeTaxError`` for an unknown currency (field ``currency``), a
+    ``FeeRule`` / ``TaxRule``; ``rounding`` is the market's ``TaxRounding`` (see the module
+    docstring). Raises ``FeeTaxError`` for an unknown currency (field ``currency``), a
     fee with more decimals than the currency allows (``amount``), a code used twice across fees and
-    taxes (``code``), or two included taxes covering the same base (``bases``).
+    taxes (``code``), two included taxes covering the same base (``bases``), an unknown rounding or
+    a trade-in credit in a per-line table (``rounding``).
     """
 
     currency: str
     fees: tuple[FeeRule, ...] = ()
     taxes: tuple[TaxRule, ...] = ()
+    rounding: TaxRounding = TaxRounding.PER_TOTAL
 
     def __post_init__(self) -> None:
         try:
@@ -190,8 +233,19 @@ class FeeTaxTable:
                         "only one included tax per base is supported",
                         "bases",
                     )
+        try:
+            rounding = TaxRounding(self.rounding)
+        except ValueError as exc:
+            raise FeeTaxError(f"Unknown tax rounding {self.rounding!r}", "rounding") from exc
+        if rounding is TaxRounding.PER_LINE:
+            for tax in taxes:
+                if tax.trade_in_credit:
+                    raise FeeTaxError(
+                        f"Tax {tax.code!r} has a trade-in credit, which per-line rounding cannot apply", "rounding"
+                    )
         object.__setattr__(self, "fees", fees)
         object.__setattr__(self, "taxes", taxes)
+        object.__setattr__(self, "rounding", rounding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +278,50 @@ class TaxLine:
 
 
 @dataclass(frozen=True, slots=True)
+class TaxableLine:
+    """One priced line handed to ``apply_fee_tax_table`` for per-line rounding.
+
+    ``line_id`` names it (``"vehicle"``, ``"opt:SUNRF"``); ``base`` is one of ``AMOUNT_BASES``;
+    ``amount`` its price after discounts (tax-inclusive in VAT markets), at the currency's minor unit.
+    """
+
+    line_id: str
+    base: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LineTax:
+    """The taxes of one priced line under per-line rounding, in the table's currency.
+
+    ``amount`` is the line's price as charged (after discounts; tax-inclusive when a tax is
+    included); ``included_tax`` and ``added_tax`` are the sums of that line's rounded taxes.
+    ``net = amount − included_tax``, ``tax = included_tax + added_tax``, ``gross = amount +
+    added_tax``, so ``net + tax == gross``. Fee lines have ``line_id`` ``"fee:<code>"``.
+    """
+
+    line_id: str
+    amount: Decimal
+    included_tax: Decimal
+    added_tax: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        """Return the line's amount without any tax."""
+        return self.amount - self.included_tax
+
+    @property
+    def tax(self) -> Decimal:
+        """Return the line's taxes, included and added."""
+        return self.included_tax + self.added_tax
+
+    @property
+    def gross(self) -> Decimal:
+        """Return the line's amount with every tax (what the customer pays for it)."""
+        return self.amount + self.added_tax
+
+
+@dataclass(frozen=True, slots=True)
 class FeeTaxResult:
     """Fee and tax lines of an offer, with totals, all in ``currency``.
 
@@ -231,6 +329,8 @@ class FeeTaxResult:
     VAT markets). ``total`` = ``net_amount + total_fees + total_added_tax``: included taxes are
     already inside the prices and are reported in ``total_included_tax`` only. The trade-in allowance
     is **not** deducted from ``total`` (it only changes tax bases here); the deal subtracts it.
+    ``rounding`` is the table's; ``line_taxes`` (per-line rounding only, else empty) has one
+    ``LineTax`` per priced line then per fee, whose sums are the tax lines' amounts.
     """
 
     currency: str
@@ -241,12 +341,15 @@ class FeeTaxResult:
     total_added_tax: Decimal
     total_included_tax: Decimal
     total: Decimal
+    rounding: TaxRounding = TaxRounding.PER_TOTAL
+    line_taxes: tuple[LineTax, ...] = ()
 
 
 def apply_fee_tax_table(
     table: FeeTaxTable,
     amounts_by_base: Mapping[str, Decimal | int | str],
     trade_in_allowance: Decimal | int | str = ZERO,
+    lines: Sequence[TaxableLine] | None = None,
 ) -> FeeTaxResult:
     """Compute an offer's fee lines, tax lines and total from the dealer's fee and tax table.
 
@@ -256,11 +359,15 @@ def apply_fee_tax_table(
     ``trade_in_credit`` (floored at 0) and is otherwise ignored.
 
     Each tax line: ``B × rate / 100`` (added) or ``B × rate / (100 + rate)`` (included), rounded once
-    half-up to the currency minor unit. ``total = net + fees + added taxes``.
+    half-up to the currency minor unit (``per_total``), or the sum of that formula rounded on each
+    line (``per_line``: ``lines``, then each fee). ``total = net + fees + added taxes``.
 
-    Raises ``FeeTaxError`` (field ``amounts_by_base`` or ``trade_in_allowance``) for an unknown or
-    ``"fees"`` key, a negative or non-numeric amount (floats included), or an amount with more
-    decimals than the currency allows.
+    ``lines`` (per-line rounding): the priced lines making up ``amounts_by_base``; None → one line
+    per base with a non-zero amount, named after the base. Ignored under per-total rounding.
+
+    Raises ``FeeTaxError`` (field ``amounts_by_base``, ``trade_in_allowance`` or ``lines``) for an
+    unknown or ``"fees"`` key, a negative or non-numeric amount (floats included), an amount with
+    more decimals than the currency allows, or lines that do not add up to ``amounts_by_base``.
     """
     currency = table.currency
     amounts: dict[str, Decimal] = dict.fromkeys(AMOUNT_BASES, ZERO)
@@ -288,14 +395,31 @@ def apply_fee_tax_table(
     total_fees = sum((f.amount for f in fee_lines), ZERO)
     amounts[FEES] = sum((f.amount for f in fee_lines if f.taxable), ZERO)
 
+    per_line = table.rounding is TaxRounding.PER_LINE
+    priced = _priced_lines(amounts, currency, lines, fee_lines) if per_line else ()
+    line_included = dict.fromkeys((line.line_id for line in priced), round_money(ZERO, currency))
+    line_added = dict(line_included)
     tax_lines: list[TaxLine] = []
     for tax in table.taxes:
         gross_base = sum((amounts[b] for b in sorted(tax.bases)), ZERO)
         credit = min(trade_in, gross_base) if tax.trade_in_credit else ZERO
         base = gross_base - credit
         divisor = HUNDRED + tax.rate if tax.included_in_price else HUNDRED
-        amount = round_money(base * tax.rate / divisor, currency)
+        if per_line:
+            amount = ZERO
+            for line in priced:
+                if line.base not in tax.bases:
+                    continue
+                line_tax = round_money(line.amount * tax.rate / divisor, currency)
+                (line_included if tax.included_in_price else line_added)[line.line_id] += line_tax
+                amount += line_tax
+            amount = round_money(amount, currency)  # the exponent only: a sum of rounded lines is exact
+        else:
+            amount = round_money(base * tax.rate / divisor, currency)
         tax_lines.append(TaxLine(tax.code, tax.name, base, tax.rate, amount, tax.included_in_price, credit))
+    line_taxes = tuple(
+        LineTax(line.line_id, line.amount, line_included[line.line_id], line_added[line.line_id]) for line in priced
+    )
 
     net_amount = sum((amounts[b] for b in AMOUNT_BASES), ZERO)
     total_added = sum((t.amount for t in tax_lines if not t.included), ZERO)
@@ -309,4 +433,39 @@ def apply_fee_tax_table(
         total_added_tax=total_added,
         total_included_tax=total_included,
         total=net_amount + total_fees + total_added,
+        rounding=table.rounding,
+        line_taxes=line_taxes,
     )
+
+
+def _priced_lines(
+    amounts: Mapping[str, Decimal],
+    currency: str,
+    lines: Sequence[TaxableLine] | None,
+    fee_lines: Sequence[FeeLine],
+) -> tuple[TaxableLine, ...]:
+    """Return the lines to tax one by one: the item lines (checked against ``amounts``), then the fees.
+
+    A fee's base is ``"fees"`` when taxable, ``""`` (no tax applies) otherwise.
+    """
+    if lines is None:
+        items = [TaxableLine(base, base, amounts[base]) for base in AMOUNT_BASES if amounts[base]]
+    else:
+        items = []
+        sums = dict.fromkeys(AMOUNT_BASES, ZERO)
+        for line in lines:
+            if line.base not in sums:
+                raise FeeTaxError(f"Line {line.line_id!r} has unknown base {line.base!r}", "lines")
+            amount = _decimal(line.amount, f"Amount of line {line.line_id!r}", "lines")
+            if amount < ZERO:
+                raise FeeTaxError(f"Amount of line {line.line_id!r} must not be negative (got {amount})", "lines")
+            amount = _at_minor_units(amount, currency, f"Amount of line {line.line_id!r}", "lines")
+            sums[line.base] += amount
+            items.append(TaxableLine(line.line_id, line.base, amount))
+        for base in AMOUNT_BASES:
+            if sums[base] != amounts[base]:
+                raise FeeTaxError(
+                    f"Lines of base {base!r} add up to {sums[base]}, not to its amount {amounts[base]}", "lines"
+                )
+    fees = [TaxableLine(f"fee:{f.code}", FEES if f.taxable else "", f.amount) for f in fee_lines]
+    return (*items, *fees)

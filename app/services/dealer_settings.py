@@ -30,7 +30,7 @@ from app.domain.delivery_slots import (
 )
 from app.domain.money import quantum
 from app.domain.preset_discounts import CatalogIndex, PresetScope, ScopeProblems
-from app.domain.taxes import FeeRule, FeeTaxError, FeeTaxTable, TaxRule
+from app.domain.taxes import FeeRule, FeeTaxError, FeeTaxTable, TaxRounding, TaxRule, tax_rounding_for
 from app.imports.values import VehicleCondition
 from app.models.accounts import Dealer
 from app.models.catalog import localized
@@ -158,16 +158,21 @@ def _fee_tax_message(exc: FeeTaxError) -> str:
         return _l("This code is already used by another fee or tax.")
     if "Included taxes" in text:
         return _l("Another included tax already covers one of these bases; only one included tax per base.")
+    if exc.field == "rounding":
+        return _l("Taxes are rounded per line in this market, so a trade-in cannot reduce the taxable amount.")
     if exc.field == "amount" and "decimals" in text:
         return _l("Too many decimals for the currency.")
     return text
 
 
-def build_fee_tax_table(currency: str, fees: Sequence[FeeInput], taxes: Sequence[TaxInput]) -> FeeTaxTable:
+def build_fee_tax_table(
+    currency: str, fees: Sequence[FeeInput], taxes: Sequence[TaxInput], rounding: TaxRounding = TaxRounding.PER_TOTAL
+) -> FeeTaxTable:
     """Return the ``FeeTaxTable`` for the rows, or raise ``SettingsError`` on the first bad row.
 
     The table is grown one row at a time, so a table-wide rule (duplicate code, two included taxes on
-    one base) is reported on the row that breaks it.
+    one base, a trade-in credit under per-line ``rounding``) is reported on the row that breaks it.
+    ``rounding``: the market's (``app.domain.taxes.tax_rounding_for(dealer.country)``).
     """
     fee_rules: list[FeeRule] = []
     tax_rules: list[TaxRule] = []
@@ -182,10 +187,12 @@ def build_fee_tax_table(currency: str, fees: Sequence[FeeInput], taxes: Sequence
             tax_rules.append(
                 TaxRule(tax.code.strip(), tax.name.strip(), tax.rate, frozenset(tax.bases), tax.included_in_price, tax.trade_in_credit)
             )
-            FeeTaxTable(currency, tuple(fee_rules), tuple(tax_rules))
+            FeeTaxTable(currency, tuple(fee_rules), tuple(tax_rules), rounding)
         except FeeTaxError as exc:
-            raise SettingsError(_fee_tax_message(exc), exc.field, group="taxes", row=index) from exc
-    return FeeTaxTable(currency, tuple(fee_rules), tuple(tax_rules))
+            # The per-line refusal is about the row's trade-in box: attach the message there.
+            field = "trade_in_credit" if exc.field == "rounding" else exc.field
+            raise SettingsError(_fee_tax_message(exc), field, group="taxes", row=index) from exc
+    return FeeTaxTable(currency, tuple(fee_rules), tuple(tax_rules), rounding)
 
 
 def fee_rows(session: Session, dealer: Dealer) -> list[FeeSetting]:
@@ -205,7 +212,7 @@ def fee_tax_table_for(session: Session, dealer: Dealer) -> FeeTaxTable:
         TaxInput(t.code, t.name, t.rate.normalize(), tuple(t.bases), t.included_in_price, t.trade_in_credit)
         for t in tax_rows(session, dealer)
     ]
-    return build_fee_tax_table(dealer.currency, fees, taxes)
+    return build_fee_tax_table(dealer.currency, fees, taxes, tax_rounding_for(dealer.country))
 
 
 def replace_fee_tax_table(session: Session, dealer: Dealer, fees: Sequence[FeeInput], taxes: Sequence[TaxInput]) -> FeeTaxTable:
@@ -213,7 +220,7 @@ def replace_fee_tax_table(session: Session, dealer: Dealer, fees: Sequence[FeeIn
 
     Raises ``SettingsError`` (with ``group``/``row``) before anything changes.
     """
-    table = build_fee_tax_table(dealer.currency, fees, taxes)
+    table = build_fee_tax_table(dealer.currency, fees, taxes, tax_rounding_for(dealer.country))
     before = {"fees": ",".join(f"{f.code}={f.amount}" for f in fee_rows(session, dealer)),
               "taxes": ",".join(f"{t.code}={t.rate}" for t in tax_rows(session, dealer))}
     # Delete first and flush: the unit of work would otherwise insert before deleting and trip the

@@ -74,7 +74,7 @@ from app.domain.pricing import (
     TradeIn,
     price_offer,
 )
-from app.domain.taxes import FeeTaxTable
+from app.domain.taxes import FeeTaxTable, tax_rounding_for
 from app.domain.vehicle_names import clean_title
 from app.i18n import tr
 from app.models.accounts import Dealer, Membership, User
@@ -382,6 +382,7 @@ def load_context(session: Session, dealer: Dealer, user_id: int, stock_id: int |
          for f in sorted(fees.values(), key=lambda f: (f.position, f.id))],
         [dealer_settings.TaxInput(t.code, t.name, t.rate.normalize(), tuple(t.bases), t.included_in_price, t.trade_in_credit)
          for t in sorted(taxes.values(), key=lambda t: (t.position, t.id))],
+        tax_rounding_for(dealer.country),
     )
     return DealerContext(first[0], first[1], first[2], first[5] if stock_id is not None else None, table)
 

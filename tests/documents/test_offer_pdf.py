@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from app.documents.offer_pdf import OfferDocument, render_offer_pdf
 from app.domain.pricing import AccessoryChoice, StockVehicle
 from app.services.offers import build_snapshot
-from tests.offer_factories import priced
+from tests.offer_factories import priced, priced_eur
 
 D = Decimal
 
@@ -119,3 +119,33 @@ def test_pdf_payment_headers_are_aligned_with_their_figures():
     # Scenario reads left; down payment, term, APR and monthly are figures: header and figures right-aligned.
     assert [cell.style.alignment for cell in header] == [TA_LEFT, TA_RIGHT, TA_RIGHT, TA_RIGHT, TA_RIGHT]
     assert [cell.style.alignment for cell in cash] == [cell.style.alignment for cell in header]
+
+
+def test_german_offer_prints_net_vat_and_gross_per_line_that_add_up():
+    snapshot = build_snapshot(priced_eur(), vehicle={"label": "Aurora Limited", "source": "stock"}, texts={})
+    breakdown = snapshot["priced"]["tax_breakdown"]
+    # The stored snapshot holds the rounded lines: nets add up, net + VAT = gross on every line and in total.
+    assert [(r["net"], r["tax"], r["gross"]) for r in breakdown["lines"]] == [
+        ("29159.66", "5540.34", "34700.00"), *[("8.40", "1.60", "10.00")] * 3, ("839.50", "159.50", "999.00"),
+        ("30.00", "0.00", "30.00"),
+    ]
+    assert (breakdown["total_net"], breakdown["total_tax"], breakdown["total_gross"]) == ("30054.36", "5704.64", "35759.00")
+    text = _text(render_offer_pdf(_document(locale="en", snapshot=snapshot)))
+    assert "Net and gross per line" in text
+    assert "MwSt. 19 %" in text
+    assert text.count("€8.40") == 3 and text.count("€1.60") == 3
+    assert "€29,159.66" in text and "€5,540.34" in text
+    assert "€30,054.36" in text and "€5,704.64" in text and "€35,759.00" in text
+
+
+def test_korean_offer_has_no_per_line_table():
+    text = _text(render_offer_pdf(_document(locale="en")))
+    assert "Net and gross per line" not in text
+
+
+def test_german_offer_in_de_formats_numbers_the_german_way():
+    # German is no UI language: the labels fall back to English, the numbers follow the offer's locale.
+    snapshot = build_snapshot(priced_eur(), vehicle={"label": "Aurora Limited", "source": "stock"}, texts={})
+    text = _text(render_offer_pdf(_document(locale="de", snapshot=snapshot)))
+    assert "30.054,36 €" in text and "5.704,64 €" in text and "35.759,00 €" in text
+    assert text.count("8,40 €") == 3

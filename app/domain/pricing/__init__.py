@@ -31,6 +31,8 @@ from app.domain.pricing.result import (
     PaymentKind,
     PaymentQuote,
     PricedOffer,
+    TaxBreakdown,
+    TaxedLine,
 )
 
 __all__ = [
@@ -57,6 +59,8 @@ __all__ = [
     "PricingError",
     "PricingInput",
     "StockVehicle",
+    "TaxBreakdown",
+    "TaxedLine",
     "TradeIn",
     "desking_sheet",
     "payment_label",

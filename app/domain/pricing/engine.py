@@ -20,7 +20,9 @@ Order of computation (each step sees the result of the steps before it):
    running net price.
 7. **Fees**, then 8. **taxes** per the dealer's ``taxes.FeeTaxTable`` (``apply_fee_tax_table``):
    VAT included (extracted, informational) or sales tax added; the trade-in allowance reduces the
-   base of a tax with trade-in credit. **Out-the-door price** = net price + fees + added taxes.
+   base of a tax with trade-in credit. Rounded per the market (``taxes.TaxRounding``): once per
+   tax on its base, or per line — each item line's amount after its allocated discounts, each fee —
+   with the per-line net / tax / gross in ``PricedOffer.tax_breakdown``. **Out-the-door price** = net price + fees + added taxes.
 9. **Trade-in equity** = allowance − payoff (negative equity is owed on top): balance due =
    out-the-door − equity (a trade worth more than the car leaves a refund due, never a negative balance).
 10. **Down payment**, then 11. **amount financed** = balance due − down payment for a loan (so negative
@@ -82,7 +84,7 @@ from app.domain.promotions import (
     discount_amount,
     select_promotions,
 )
-from app.domain.taxes import ACCESSORIES, OPTIONS, VEHICLE, apply_fee_tax_table
+from app.domain.taxes import ACCESSORIES, OPTIONS, VEHICLE, FeeTaxResult, TaxableLine, TaxRounding, apply_fee_tax_table
 
 from .inputs import (
     HUNDRED,
@@ -108,6 +110,8 @@ from .result import (
     PaymentKind,
     PaymentQuote,
     PricedOffer,
+    TaxBreakdown,
+    TaxedLine,
 )
 
 #: Promotion kinds that lower the price (an APR subvention only lowers the APR).
@@ -649,7 +653,8 @@ def price_offer(pricing: PricingInput) -> PricedOffer:
         if trade_in is None
         else _money(trade_in.payoff, currency, "Trade-in payoff", "payoff")
     )
-    fee_tax = apply_fee_tax_table(table, by_base, allowance)
+    taxable = [TaxableLine(line.line_id, line.tax_base, build.net[line.line_id]) for line in build.item_lines]
+    fee_tax = apply_fee_tax_table(table, by_base, allowance, taxable)
     fee_lines = tuple(
         Line(f.code, f.name, LineKind.FEE, 1, f.amount, f.amount, note=Text(N_("taxable")) if f.taxable else "")
         for f in fee_tax.fee_lines
@@ -693,6 +698,16 @@ def price_offer(pricing: PricingInput) -> PricedOffer:
         "out-the-door price",
     )
     _invariant(all(d.amount == sum((a for _, a in d.allocation), ZERO) for d in discount_lines), "allocation")
+    breakdown = _tax_breakdown(fee_tax, build.item_lines, fee_lines)
+    _invariant(
+        breakdown is None
+        or (
+            all(t.net + t.tax == t.gross for t in breakdown.lines)
+            and breakdown.total_net + breakdown.total_tax == breakdown.total_gross == out_the_door
+            and breakdown.total_tax == total_included + total_added
+        ),
+        "tax breakdown",
+    )
     _invariant(net_price >= min(floor, subtotal) and all(v >= ZERO for v in build.net.values()), "floor")
 
     # Steps 9-11: trade-in equity, balance due, down payment and amount financed per scenario.
@@ -764,6 +779,26 @@ def price_offer(pricing: PricingInput) -> PricedOffer:
         refund_due=refund_due,
         payments=payments,
         approval=approval,
+        tax_rounding=fee_tax.rounding.value,
+        tax_breakdown=breakdown,
+    )
+
+
+def _tax_breakdown(fee_tax: FeeTaxResult, item_lines: list[Line], fee_lines: tuple[Line, ...]) -> TaxBreakdown | None:
+    """Return the per-line net / tax / gross of a per-line-rounded offer (None under per-total rounding)."""
+    if fee_tax.rounding is not TaxRounding.PER_LINE:
+        return None
+    by_id = {line.line_id: line for line in item_lines}
+    by_id.update({f"fee:{line.code}": line for line in fee_lines})
+    lines = tuple(
+        TaxedLine(by_id[t.line_id].code, by_id[t.line_id].label, by_id[t.line_id].kind, t.line_id, t.net, t.tax, t.gross)
+        for t in fee_tax.line_taxes
+    )
+    return TaxBreakdown(
+        lines=lines,
+        total_net=sum((t.net for t in lines), ZERO),
+        total_tax=sum((t.tax for t in lines), ZERO),
+        total_gross=sum((t.gross for t in lines), ZERO),
     )
 
 

@@ -199,6 +199,40 @@ class ApprovalInputs:
 
 
 @dataclass(frozen=True, slots=True)
+class TaxedLine:
+    """One row of the per-line tax breakdown: a priced line (after discounts) or a fee, net / tax / gross.
+
+    ``code``, ``label``, ``kind``, ``line_id`` are those of the item or fee line it stands for (fees:
+    ``line_id`` ``"fee:<code>"``). ``net`` is the amount without tax, ``tax`` the line's taxes each
+    rounded on this line (``taxes`` per-line rounding), ``gross`` what the customer pays for it;
+    ``net + tax == gross``.
+    """
+
+    code: str
+    label: str
+    kind: LineKind
+    line_id: str
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TaxBreakdown:
+    """Net, tax and gross per line and in total, for markets that print them (per-line rounding).
+
+    ``lines``: item lines in print order (their amounts after the discounts allocated to them), then
+    fees. Totals are the sums of the lines: ``total_net + total_tax == total_gross``; ``total_tax``
+    is the offer's included + added tax and ``total_gross`` its out-the-door price.
+    """
+
+    lines: tuple[TaxedLine, ...]
+    total_net: Decimal
+    total_tax: Decimal
+    total_gross: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class PricedOffer:
     """An offer priced line by line (see ``engine`` for the order of computation and rounding points).
 
@@ -210,6 +244,8 @@ class PricedOffer:
     Trade-in: ``trade_in_allowance``, ``trade_in_payoff``, ``trade_in_equity`` = allowance − payoff
     (may be negative); ``balance_due`` = max(0, out-the-door − equity) and ``refund_due`` =
     max(0, equity − out-the-door). ``price_floor`` is the lowest net price discounts may reach.
+    ``tax_rounding`` is the market's (``taxes.TaxRounding`` value); ``tax_breakdown`` the per-line
+    net / tax / gross under per-line rounding, None in markets that print the tax on the total only.
     """
 
     currency: str
@@ -235,6 +271,8 @@ class PricedOffer:
     refund_due: Decimal
     payments: tuple[PaymentQuote, ...]
     approval: ApprovalInputs
+    tax_rounding: str = "per_total"
+    tax_breakdown: TaxBreakdown | None = None
 
     @property
     def lines(self) -> tuple[Line, ...]:
