@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from xml.sax.saxutils import escape
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
@@ -28,6 +27,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from app.documents.fonts import font_runs, needs_shaping, paragraph_font, register_fonts
+from app.documents.linebreaks import paragraph, wrap_mode
 
 BRAND_COLOUR = colors.HexColor("#0b5394")
 MUTED = colors.HexColor("#666666")
@@ -88,15 +88,16 @@ class _Writer:
         self._ = doc.gettext
         base = paragraph_font(self.locale)
         shaping = 1 if needs_shaping(base) or self.locale.startswith("th") else 0
-        self.body = ParagraphStyle("body", fontName=base, fontSize=9.5, leading=13, shaping=shaping)
+        self.body = ParagraphStyle("body", fontName=base, fontSize=9.5, leading=13, shaping=shaping,
+                                   wordWrap=wrap_mode(self.locale))
         self.small = ParagraphStyle("small", parent=self.body, fontSize=7.5, leading=10, textColor=MUTED)
         self.title = ParagraphStyle("title", parent=self.body, fontSize=17, leading=22, textColor=BRAND_COLOUR)
         self.h2 = ParagraphStyle("h2", parent=self.body, fontSize=11, leading=15, spaceBefore=8, spaceAfter=3, textColor=BRAND_COLOUR)
 
     def p(self, text: str, style: ParagraphStyle | None = None, bold: bool = False) -> Paragraph:
         # An empty Paragraph would fall back to the unembedded Times-Roman: draw a no-break space.
-        markup = "".join(f'<font name="{face}">{escape(run)}</font>' for face, run in font_runs(text or "\u00a0", self.locale, bold))
-        return Paragraph(markup, style or self.body)
+        # Line breaks follow the script's rules (``linebreaks``): Thai between words only, Chinese anywhere.
+        return paragraph(font_runs(text or "\u00a0", self.locale, bold), style or self.body)
 
     def money(self, amount: Decimal | None) -> str:
         return "—" if amount is None else format_currency(amount, self.doc.currency, locale=self.locale)

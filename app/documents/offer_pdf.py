@@ -32,6 +32,7 @@ from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from app.documents.fonts import font_runs, needs_shaping, paragraph_font, register_fonts
+from app.documents.linebreaks import paragraph, wrap_mode
 from app.domain.messages import babel_formatter
 from app.domain.messages import render as render_text
 from app.domain.pricing.labels import customer_line_label, payment_label, unique_promotions
@@ -124,7 +125,8 @@ class _Writer:
         self._ = doc.gettext
         base = paragraph_font(self.locale)
         shaping = 1 if needs_shaping(base) or self.locale.startswith("th") else 0
-        self.body = ParagraphStyle("body", fontName=base, bulletFontName=base, fontSize=9, leading=12.5, shaping=shaping)
+        self.body = ParagraphStyle("body", fontName=base, bulletFontName=base, fontSize=9, leading=12.5, shaping=shaping,
+                                   wordWrap=wrap_mode(self.locale))
         self.small = ParagraphStyle("small", parent=self.body, fontSize=7.5, leading=10, textColor=MUTED)
         self.title = ParagraphStyle("title", parent=self.body, fontSize=17, leading=22, textColor=BRAND_COLOUR)
         self.h2 = ParagraphStyle("h2", parent=self.body, fontSize=11, leading=15, spaceBefore=8, spaceAfter=4, textColor=BRAND_COLOUR)
@@ -139,7 +141,8 @@ class _Writer:
 
     def p(self, text: str, style: ParagraphStyle | None = None, bold: bool = False) -> Paragraph:
         # An empty Paragraph falls back to reportlab's Times-Roman (not embedded): draw a no-break space.
-        return Paragraph(_markup(text or "\u00a0", self.locale, bold), style or self.body)
+        # Line breaks follow the script's rules (``linebreaks``): Thai between words only, Chinese anywhere.
+        return paragraph(font_runs(text or "\u00a0", self.locale, bold), style or self.body)
 
     def line_label(self, line, vehicle) -> str:
         """The customer's label of a priced line (``customer_line_label``) with its stored label worded here."""

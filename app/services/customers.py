@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from app.database import LIKE_ESCAPE, contains_text, like_pattern
 from app.domain.contact import normalize_phone, phone_search_key
 from app.models.accounts import Dealer, Membership, User
 from app.models.base import utcnow
@@ -57,11 +58,6 @@ class CustomerInput:
     notes: str = ""
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def search(session: Session, dealer: Dealer, term: str, *, limit: int = 50) -> list[Customer]:
     """Return the dealer's live customers whose name, e-mail or phone matches ``term``, newest first.
 
@@ -75,14 +71,13 @@ def search(session: Session, dealer: Dealer, term: str, *, limit: int = 50) -> l
         Customer.dealer_id == dealer.id, Customer.merged_into_id.is_(None), Customer.withdrawn_at.is_(None)
     )
     if term:
-        like = _like(term.lower())
-        conditions = [func.lower(Customer.full_name).like(like, escape="\\"), Customer.email.like(like, escape="\\")]
+        conditions = [contains_text(Customer.full_name, term), contains_text(Customer.email, term)]
         e164 = phone_search_key(term, dealer.country)
         if e164:
             conditions.append(Customer.phone_e164 == e164)
         digits = "".join(ch for ch in term if ch.isdigit())
         if len(digits) >= 4:
-            conditions.append(Customer.phone_e164.like(_like(digits.lstrip("0") or digits), escape="\\"))
+            conditions.append(Customer.phone_e164.like(like_pattern(digits.lstrip("0") or digits), escape=LIKE_ESCAPE))
         query = query.where(or_(*conditions))
     return list(session.scalars(query.order_by(Customer.updated_at.desc(), Customer.id.desc()).limit(limit)))
 

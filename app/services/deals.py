@@ -443,13 +443,12 @@ def list_deals(
     """
     from sqlalchemy import func, or_
 
+    from app.database import contains_text
+
     query = select(Deal).join(Customer, Customer.id == Deal.customer_id)
-    if q:
-        needle = f"%{q.strip().lower()}%"
-        query = query.where(
-            or_(func.lower(Deal.number).like(needle), func.lower(Customer.full_name).like(needle),
-                func.lower(Deal.vehicle_label).like(needle))
-        )
+    if q and q.strip():
+        term = q.strip()
+        query = query.where(or_(*(contains_text(column, term) for column in (Deal.number, Customer.full_name, Deal.vehicle_label))))
     if state in {s.value for s in DealState}:
         query = query.where(Deal.state == DealState(state))
     if consultant_id is not None:

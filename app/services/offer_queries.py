@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import String, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from app.database import LIKE_ESCAPE, contains_text, like_pattern
 from app.domain.offer_states import TERMINAL, OfferState
 from app.models.customers import Customer
 from app.models.offers import Offer
@@ -31,11 +32,6 @@ class OfferPage:
     state_counts: dict[str, int] | None = None
 
 
-def _like_escape(term: str) -> str:
-    """Return ``%term%`` with LIKE's wildcards in ``term`` taken literally (escape character ``\\``)."""
-    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def search_condition(q: str | None):
     """Return the WHERE condition of the list search ``q``, or None for no search.
 
@@ -48,9 +44,10 @@ def search_condition(q: str | None):
     term = (q or "").strip()
     if not term:
         return None
-    pattern = func.lower(literal(_like_escape(term), String))
-    names = select(Customer.id).where(func.lower(Customer.full_name).like(pattern, escape="\\"))
-    return or_(Offer.search_text.like(pattern, escape="\\"), Offer.customer_id.in_(names))
+    # search_text is stored lower-cased by the same lower() (``app.database``): lower the pattern only.
+    pattern = func.lower(literal(like_pattern(term), String))
+    names = select(Customer.id).where(contains_text(Customer.full_name, term))
+    return or_(Offer.search_text.like(pattern, escape=LIKE_ESCAPE), Offer.customer_id.in_(names))
 
 
 def _summary(

@@ -21,6 +21,7 @@ from app.access import require
 from app.blueprints.corporate import bp
 from app.blueprints.corporate import forms as f
 from app.blueprints.corporate.common import form_error_status, get_or_404, locale, render
+from app.database import contains_text
 from app.domain import option_rules as rules
 from app.domain.roles import Permission
 from app.extensions import db, htmx
@@ -293,7 +294,7 @@ def _list(section: Section):
     query = select(model)
     q = (request.args.get("q") or "").strip()
     if q:
-        query = query.where(or_(*[getattr(model, c).ilike(f"%{q}%") for c in section.search]))
+        query = query.where(or_(*[contains_text(getattr(model, c), q) for c in section.search]))
     active_filters = {}
     for column, (_label, choices) in section.filters.items():
         value = request.args.get(column, "")

@@ -11,6 +11,7 @@ from app.blueprints.corporate import bp
 from app.blueprints.corporate import forms as f
 from app.blueprints.corporate.common import form_error_status, get_or_404, render
 from app.blueprints.offers.routes import STATE_LABELS
+from app.database import contains_text
 from app.domain.contact import phone_search_key
 from app.domain.roles import BusinessModel, Permission
 from app.extensions import db
@@ -136,7 +137,7 @@ def consultants():
         Dealer, Dealer.id == Membership.dealer_id)
     q = (request.args.get("q") or "").strip()
     if q:
-        query = query.where(or_(User.name.ilike(f"%{q}%"), User.email.ilike(f"%{q.lower()}%")))
+        query = query.where(or_(contains_text(User.name, q), contains_text(User.email, q)))
     dealer_filter = request.args.get("dealer", type=int)
     if dealer_filter:
         query = query.where(Membership.dealer_id == dealer_filter)
@@ -174,7 +175,7 @@ def customers():
     rows = []
     if q:
         phone = phone_search_key(q, g.brand.country)
-        conditions = [Customer.full_name.ilike(f"%{q}%"), Customer.email == q.lower()]
+        conditions = [contains_text(Customer.full_name, q), Customer.email == q.lower()]
         if phone:
             conditions.append(Customer.phone_e164 == phone)
         # Scope: the corporate brand scope limits Customer rows to this brand's dealers.

@@ -38,6 +38,7 @@ from app.blueprints.inventory.labels import (
     MODE_LABELS,
     STATUS_LABELS,
 )
+from app.database import contains_text
 from app.domain.roles import Permission
 from app.extensions import db, htmx
 from app.i18n import error_message
@@ -104,8 +105,8 @@ def _filtered(form: FilterForm):
     if form.condition.data:
         stmt = stmt.where(StockVehicle.condition == form.condition.data)
     if form.q.data:
-        pattern = f"%{form.q.data.strip()}%"
-        stmt = stmt.where(or_(StockVehicle.make.ilike(pattern), StockVehicle.model.ilike(pattern)))
+        term = form.q.data.strip()
+        stmt = stmt.where(or_(contains_text(StockVehicle.make, term), contains_text(StockVehicle.model, term)))
     if form.year_from.data:
         stmt = stmt.where(StockVehicle.model_year >= form.year_from.data)
     if form.year_to.data:

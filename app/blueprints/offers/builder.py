@@ -23,6 +23,7 @@ from app.access import require_menu
 from app.blueprints.offers import bp
 from app.blueprints.offers.forms import OfferBuilderForm
 from app.blueprints.offers.routes import _can_act_on, _load
+from app.database import contains_text
 from app.domain.offer_states import EDITABLE
 from app.extensions import db, htmx
 from app.i18n import error_message
@@ -101,12 +102,11 @@ def _stock_results(term: str) -> list[StockVehicle]:
     term = (term or "").strip()
     if not term:
         return []
-    like = f"%{term.replace('%', '').replace('_', '')}%"
     return list(db.session.scalars(
         select(StockVehicle)
         .where(StockVehicle.status.in_([s.value for s in ONLINE_STATUSES]), StockVehicle.price.is_not(None),
-               or_(StockVehicle.vin.ilike(like), StockVehicle.stock_number.ilike(like), StockVehicle.model.ilike(like),
-                   StockVehicle.make.ilike(like)))
+               or_(*(contains_text(column, term) for column in (
+                   StockVehicle.vin, StockVehicle.stock_number, StockVehicle.model, StockVehicle.make))))
         .order_by(StockVehicle.model_year.desc(), StockVehicle.id).limit(8)
     ))
 
