@@ -176,6 +176,36 @@ def test_coupons_come_last_after_the_manual_discount() -> None:
     assert offer.net_price == D("26600000")
 
 
+@pytest.mark.parametrize(
+    ("minimum", "manual", "discounts", "net", "refusal"),
+    [
+        # Subtotal 30,000,000, no other discount: the coupon's 30,000,000 minimum is met (inclusive).
+        (D("30000000"), None, [(LineKind.COUPON, D("1500000"))], D("28500000"), None),
+        # Manual 2,000,000 → 28,000,000 ≥ 28,000,000: 5 % × 28,000,000 = 1,400,000.
+        (D("28000000"), D("2000000"), [(LineKind.MANUAL_DISCOUNT, D("2000000")), (LineKind.COUPON, D("1400000"))],
+         D("26600000"), None),
+        # Manual 2,000,000 → 28,000,000 < 29,000,000: the coupon is refused, 1,000,000 short; the manual stays.
+        (D("29000000"), D("2000000"), [(LineKind.MANUAL_DISCOUNT, D("2000000"))], D("28000000"),
+         "Coupon 5% needs at least 29000000 KRW after the other discounts; this offer comes to 28000000 KRW, "
+         "1000000 KRW short"),
+    ],
+    ids=["no-discount-inclusive", "after-manual-inclusive", "after-manual-short"],
+)
+def test_coupon_minimum_is_checked_on_the_running_net_price(minimum, manual, discounts, net, refusal) -> None:
+    coupon = replace(SEOUL_COUPON, min_order_amount=minimum)
+    offer = price_offer(
+        seoul(promotions=(coupon,), coupon_codes=("SEOUL5",),
+              manual_discount=None if manual is None else ManualDiscount(amount=manual))
+    )
+    assert [(line.kind, line.amount) for line in offer.discount_lines] == discounts
+    assert offer.net_price == net
+    refused = [n for n in offer.not_applied if n.code == "C5"]
+    if refusal is None:
+        assert refused == []
+    else:
+        assert [(n.reason, str(n.message)) for n in refused] == [("below_minimum_order", refusal)]
+
+
 def test_item_coupon_cannot_take_a_line_below_zero() -> None:
     # Sunroof 1,200,000: the item-level promotion takes 1,000,000, the item coupon asks 300,000, gets 200,000.
     sunroof = PromotionTargets(option_codes=frozenset({"SUNRF"}))
