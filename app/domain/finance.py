@@ -618,7 +618,10 @@ class PartnerBankTerms:
 
     ``apr_bands``: ``((min_term, max_term, apr_percent), ...)`` with inclusive month
     bounds, non-overlapping; ``min_down_payment_percent`` 0..100 of the price;
-    ``max_term`` (months, 1..120) the longest term the bank writes.
+    ``max_term`` (months, 1..120) the longest term the bank writes;
+    ``balloon_bands``: ``((min_term, max_term, max_balloon_percent), ...)`` the largest
+    balloon (final payment, percent 0..100 of the price) the bank writes per term, same
+    rules as the APR bands; a term no band covers gets no balloon (the default: none).
     Raises ``PartnerBankTermsError`` for an empty name, inverted or overlapping bands,
     and the APR/term range errors for values out of range.
     """
@@ -627,6 +630,7 @@ class PartnerBankTerms:
     apr_bands: tuple[tuple[int, int, Decimal], ...]
     min_down_payment_percent: Decimal
     max_term: int
+    balloon_bands: tuple[tuple[int, int, Decimal], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -640,6 +644,16 @@ class PartnerBankTerms:
             if low <= previous_high:
                 raise PartnerBankTermsError(f"{self.name}: APR band {low}-{high} months overlaps another band")
         object.__setattr__(self, "apr_bands", bands)
+        balloons = tuple(
+            (_term(low), _term(high), _percent(limit, "Balloon percent")) for low, high, limit in self.balloon_bands
+        )
+        for low, high, _ in balloons:
+            if low > high:
+                raise PartnerBankTermsError(f"{self.name}: balloon band {low}-{high} months starts after it ends")
+        for (_, previous_high, _), (low, high, _) in pairwise(sorted(balloons)):
+            if low <= previous_high:
+                raise PartnerBankTermsError(f"{self.name}: balloon band {low}-{high} months overlaps another band")
+        object.__setattr__(self, "balloon_bands", balloons)
         object.__setattr__(
             self, "min_down_payment_percent", _percent(self.min_down_payment_percent, "Minimum down payment")
         )
@@ -658,6 +672,34 @@ class PartnerBankTerms:
             if low <= term <= high:
                 return apr
         raise NoAPRForTermError(f"{self.name} has no APR for a {term}-month term")
+
+    def max_balloon_percent(self, term_months: int) -> Decimal:
+        """Return the largest balloon (percent of the price) the bank writes for ``term_months``; 0 = none."""
+        term = _term(term_months)
+        for low, high, limit in self.balloon_bands:
+            if low <= term <= high:
+                return limit
+        return ZERO
+
+    def check_balloon(self, price: Amount, balloon: Amount, term_months: int, currency: str) -> None:
+        """Raise ``BalloonError`` if the bank does not write ``balloon`` on ``price`` for ``term_months``.
+
+        The limit is ``price * max_balloon_percent(term) / 100`` rounded half-up to the minor
+        unit (e.g. 40 % of 32,450,000 KRW = 12,980,000 KRW); a balloon of 0 always passes.
+        """
+        amount = _money_amount(price, _check_currency(currency), "Price")
+        final = _money_amount(balloon, currency, "Balloon payment")
+        if final == ZERO:
+            return
+        limit_percent = self.max_balloon_percent(term_months)
+        if limit_percent == ZERO:
+            raise BalloonError(f"{self.name} offers no balloon payment for a {term_months}-month term")
+        limit = balloon_from_percent(amount, limit_percent, currency)
+        if final > limit:
+            raise BalloonError(
+                f"{self.name} writes a balloon of at most {limit} {currency} ({limit_percent}%) "
+                f"for {term_months} months; got {final}"
+            )
 
     def minimum_down_payment(self, price: Amount, currency: str) -> Decimal:
         """Return the smallest down payment the bank accepts on ``price``, rounded half-up to the minor unit.

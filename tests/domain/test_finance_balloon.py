@@ -4,6 +4,7 @@ Hand checks used below: with a balloon B the payment is the plain annuity of (P 
 interest on B each month, ``PMT(P - B) + r*B`` (expand ``r*(P - B/g)/(1 - 1/g)`` with ``g = (1+r)^n``).
 """
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,8 @@ from app.domain.finance import (
     BalloonError,
     FinanceScenario,
     NegativeAmountError,
+    PartnerBankTerms,
+    PartnerBankTermsError,
     SubMinorUnitAmountError,
     amortization_schedule,
     annuity_payment,
@@ -137,3 +140,39 @@ def test_bad_balloon_is_refused(balloon, error, match):
 def test_balloon_percent_out_of_range_is_refused():
     with pytest.raises(ValueError, match="Balloon percent must be between 0 and 100"):
         balloon_from_percent(D("1000.00"), D("101"), "CAD")
+
+
+# --- partner bank: balloon per term ----------------------------------------------------------------------
+
+BANK = PartnerBankTerms(
+    "Hana Capital", ((1, 36, D("4.9")), (37, 60, D("5.9"))), D("10"), 60,
+    balloon_bands=((24, 36, D("50")), (37, 48, D("40"))),
+)
+
+
+@pytest.mark.parametrize(
+    ("term", "balloon", "error"),
+    [
+        (36, D("16225000"), None),  # 50 % of 32,450,000 exactly
+        (36, D("16225001"), "at most 16225000 KRW (50%) for 36 months; got 16225001"),
+        (48, D("12980000"), None),  # 40 % of 32,450,000
+        (48, D("12980001"), "at most 12980000 KRW (40%) for 48 months"),
+        (60, D("1000000"), "offers no balloon payment for a 60-month term"),
+        (12, D("1000000"), "offers no balloon payment for a 12-month term"),
+        (60, D("0"), None),
+    ],
+)
+def test_partner_bank_balloon_limit_per_term(term, balloon, error):
+    if error is None:
+        BANK.check_balloon(D("32450000"), balloon, term, "KRW")
+    else:
+        with pytest.raises(BalloonError, match=re.escape(error)):
+            BANK.check_balloon(D("32450000"), balloon, term, "KRW")
+
+
+def test_partner_bank_balloon_bands_are_checked():
+    assert BANK.max_balloon_percent(30) == D("50") and BANK.max_balloon_percent(60) == 0
+    with pytest.raises(PartnerBankTermsError, match="overlaps"):
+        PartnerBankTerms("X", ((1, 60, D("5")),), D("0"), 60, balloon_bands=((12, 36, D("40")), (36, 48, D("30"))))
+    with pytest.raises(ValueError, match="Balloon percent must be between 0 and 100"):
+        PartnerBankTerms("X", ((1, 60, D("5")),), D("0"), 60, balloon_bands=((12, 36, D("140")),))

@@ -68,6 +68,7 @@ from app.domain.finance import (
     FinanceScenario,
     LeaseScenario,
     apply_apr_subvention,
+    balloon_from_percent,
     desking_grid,
     quote_lease,
 )
@@ -464,12 +465,21 @@ def _quote_payment(
         if request.bank is not None:
             request.bank.check_down_payment(balance, down, currency)
         fees = _money(request.lender_fees, currency, "Lender fees", "lender_fees")
+        if request.balloon_percent is not None:
+            balloon = balloon_from_percent(offer.net_price, request.balloon_percent, currency)
+        elif request.balloon_amount is not None:
+            balloon = _money(request.balloon_amount, currency, "Balloon", "balloon")
+        else:
+            balloon = round_money(ZERO, currency)
+        if request.bank is not None and balloon > ZERO:
+            request.bank.check_balloon(offer.net_price, balloon, request.term_months, currency)
         quote = FinanceScenario(
             amount_financed=balance - down,
             apr_percent=apr,
             term_months=request.term_months,
             currency=currency,
             lender_fees=fees,
+            balloon=balloon,
         ).quote()
         return PaymentQuote(
             PaymentKind.FINANCE,
@@ -484,6 +494,7 @@ def _quote_payment(
             bank_name,
             quote.monthly_payment,
             finance=quote,
+            balloon_payment=balloon if balloon > ZERO else None,
             **_standard_label(request, FINANCE_LABEL),
         )
     assert isinstance(request, LeasePayment)

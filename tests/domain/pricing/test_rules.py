@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.domain.finance import DownPaymentBelowMinimumError, NoAPRForTermError
+from app.domain.finance import BalloonError, DownPaymentBelowMinimumError, NoAPRForTermError, PartnerBankTerms
 from app.domain.option_rules import ConflictKind
 from app.domain.pricing import (
     AccessoryChoice,
@@ -513,3 +513,38 @@ def test_negative_minimum_gross_lowers_the_floor_below_cost_but_never_below_zero
     worthless = StockVehicle(stock_number="T10", label="Parts car", model_code="X", trim_code="X",
                              list_price=D("300.00"), acquisition_cost=D("100.00"))
     assert price_offer(toronto(vehicle=worthless, minimum_gross=D("-500.00"))).price_floor == D("0.00")
+
+
+# --- balloon (final) payment ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("request_", "monthly", "balloon"),
+    [
+        # Net price 30,000,000; 40 % = 12,000,000; 0 %: (30,000,000 − 12,000,000) / 36 = 500,000.
+        (FinancePayment(36, D("0"), D("0"), balloon_percent=D("40")), D("500000"), D("12000000")),
+        # Down 3,000,000 → 27,000,000 financed; balloon 6,000,000; 0 %: 21,000,000 / 12 = 1,750,000.
+        (FinancePayment(12, D("3000000"), D("0"), balloon_amount=D("6000000")), D("1750000"), D("6000000")),
+        (FinancePayment(12, D("0"), D("0")), D("2500000"), None),
+    ],
+    ids=["percent-of-net-price", "amount-with-down-payment", "none"],
+)
+def test_balloon_lowers_the_monthly_payment(request_, monthly, balloon) -> None:
+    (_, loan) = price_offer(seoul(payments=(CashPayment(), request_))).payments
+    assert (loan.monthly_payment, loan.balloon_payment) == (monthly, balloon)
+    assert loan.finance is not None and loan.finance.schedule[-1].balloon == (balloon or 0)
+
+
+def test_balloon_amount_and_percent_together_are_refused() -> None:
+    with pytest.raises(PricingError, match="not both"):
+        FinancePayment(36, D("0"), D("0"), balloon_amount=D("1"), balloon_percent=D("1"))
+
+
+def test_partner_bank_balloon_limit_applies_per_term() -> None:
+    bank = PartnerBankTerms("Hana Capital", ((1, 60, D("0")),), D("0"), 60, balloon_bands=((24, 36, D("30")),))
+    ok = price_offer(seoul(payments=(FinancePayment(36, bank=bank, balloon_percent=D("30")),))).payments[0]
+    assert ok.balloon_payment == D("9000000") and ok.monthly_payment == D("583333")  # 21,000,000 / 36 = 583,333.3…
+    with pytest.raises(BalloonError, match="at most 9000000 KRW"):
+        price_offer(seoul(payments=(FinancePayment(36, bank=bank, balloon_percent=D("40")),)))
+    with pytest.raises(BalloonError, match="no balloon payment for a 48-month term"):
+        price_offer(seoul(payments=(FinancePayment(48, bank=bank, balloon_percent=D("10")),)))
