@@ -161,7 +161,15 @@ class PartnerBankTermsError(FinanceError):
 
 
 class BalloonError(FinanceError):
-    """Raised for a balloon (final payment) that is negative, not below the amount financed, or above the bank's limit."""
+    """Raised for a balloon (final payment) that is negative, not below the amount financed, or above the bank's limit.
+
+    ``limit`` is the bank's largest balloon for the term when that is the reason (0 = the bank
+    writes none for the term), None otherwise.
+    """
+
+    def __init__(self, message: str, limit: Decimal | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 # --------------------------------------------------------------------------- input checks
@@ -693,12 +701,13 @@ class PartnerBankTerms:
             return
         limit_percent = self.max_balloon_percent(term_months)
         if limit_percent == ZERO:
-            raise BalloonError(f"{self.name} offers no balloon payment for a {term_months}-month term")
+            raise BalloonError(f"{self.name} offers no balloon payment for a {term_months}-month term", ZERO)
         limit = balloon_from_percent(amount, limit_percent, currency)
         if final > limit:
             raise BalloonError(
                 f"{self.name} writes a balloon of at most {limit} {currency} ({limit_percent}%) "
-                f"for {term_months} months; got {final}"
+                f"for {term_months} months; got {final}",
+                limit,
             )
 
     def minimum_down_payment(self, price: Amount, currency: str) -> Decimal:
