@@ -483,7 +483,7 @@ class AprBandRowForm(Form):
     apr = FiniteDecimalField(_l("APR (%)"), places=None, validators=[
         Optional(), NumberRange(min=0, max=100, message=_l("Enter an APR between 0 and 100."))])
     # Optional: the largest balloon (final payment) the bank writes on these terms; empty = none.
-    max_balloon_percent = FiniteDecimalField(_l("Largest balloon (% of the price)"), places=None, validators=[
+    max_balloon_percent = FiniteDecimalField(_l("Largest balloon (percent of the price)"), places=None, validators=[
         Optional(), NumberRange(min=0, max=100, message=_l("Enter a percentage between 0 and 100."))])
 
     def is_blank(self) -> bool:
