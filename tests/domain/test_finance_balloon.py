@@ -8,6 +8,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.domain.finance import (
     BalloonError,
@@ -176,3 +178,21 @@ def test_partner_bank_balloon_bands_are_checked():
         PartnerBankTerms("X", ((1, 60, D("5")),), D("0"), 60, balloon_bands=((12, 36, D("40")), (36, 48, D("30"))))
     with pytest.raises(ValueError, match="Balloon percent must be between 0 and 100"):
         PartnerBankTerms("X", ((1, 60, D("5")),), D("0"), 60, balloon_bands=((12, 36, D("140")),))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    amount=st.integers(100, 10**9),
+    share=st.integers(0, 99),
+    apr=st.decimals(min_value=0, max_value=30, places=2),
+    term=st.integers(1, 120),
+)
+def test_principal_parts_plus_balloon_equal_the_amount_financed(amount, share, apr, term):
+    amount_financed = D(amount)
+    balloon = balloon_from_percent(amount_financed, share, "KRW")
+    rows = amortization_schedule(amount_financed, apr, term, "KRW", balloon)
+    assert sum(r.principal for r in rows) + balloon == amount_financed
+    assert rows[-1].balance == 0 and rows[-1].balloon == balloon
+    assert all(r.principal >= 0 and r.balance >= 0 for r in rows)
+    # A balloon never raises the payment.
+    assert monthly_payment(amount_financed, apr, term, "KRW", balloon) <= monthly_payment(amount_financed, apr, term, "KRW")
