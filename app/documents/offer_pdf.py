@@ -298,6 +298,10 @@ class _Writer:
             label = payment_label(pay, _) + (f" — {pay['bank_name']}" if pay.get("bank_name") else "")
             rows.append([self.p(label), self.p(self.money(pay["down_payment"]), self.right), self.p(term, self.right),
                          self.p(apr, self.right), self.p(monthly, self.right, bold=True)])
+            if pay.get("balloon_payment"):
+                # Its own row with a figure, so the SPAN rule below (detail rows only) leaves it alone.
+                rows.append([self.p(_("Final payment (balloon)")), self.p(""), "", "",
+                             self.p(self.money(pay["balloon_payment"]), self.right, bold=True)])
             finance = pay.get("finance")
             if finance:
                 detail = " · ".join(

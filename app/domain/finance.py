@@ -8,6 +8,17 @@ half-up, to the currency's minor unit with :func:`app.domain.money.round_money`
 * Loans: the level monthly payment of an annuity, ``P*r / (1 - (1 + r)^-n)`` with
   ``r = APR / 12 / 100`` (the spreadsheet ``PMT`` function), and its amortization
   schedule whose last payment absorbs the rounding.
+* Balloon (final) payments - Korea's deferred instalment (유예할부), Europe's PCP
+  (the guaranteed minimum future value), the US/UK balloon loan: an optional amount
+  ``B`` owed on top of the last monthly payment. The annuity treats it as a future
+  value: ``P = r * (PV - B/(1 + r)^n) / (1 - (1 + r)^-n)`` (``PMT(rate, n, -pv, fv)``
+  with ``fv = B``: the balloon LOWERS the monthly payment), exactly ``(PV - B) / n``
+  at 0 %. The schedule's last row absorbs the rounding, so its principal parts plus
+  the balloon equal the amount financed exactly, and the effective rate is the IRR of
+  the cash flows with the balloon in month n. A balloon is given as an amount or as a
+  percent of the price (:func:`balloon_from_percent`); it must be below the amount
+  financed. Partner banks say per term band the largest balloon percent they write.
+  Worked example: 10,000,000 KRW, 12 months, 0 %, balloon 4,000,000 -> 500,000 a month.
 * Effective annual rate of the real cash flows including lender fees, as the
   EU Consumer Credit Directive 2008/48/EC, Annex I defines the APRC.
 * Leases by the money-factor method (``money factor = APR / 2400``).
@@ -45,6 +56,7 @@ __all__ = [
     "APRSubvention",
     "AmortizationRow",
     "AppliedAPR",
+    "BalloonError",
     "CapCostReductionError",
     "DeskingGrid",
     "DownPaymentBelowMinimumError",
@@ -66,6 +78,7 @@ __all__ = [
     "amortization_schedule",
     "annuity_payment",
     "apply_apr_subvention",
+    "balloon_from_percent",
     "desking_grid",
     "effective_annual_rate",
     "money_factor_from_apr",
@@ -147,6 +160,18 @@ class PartnerBankTermsError(FinanceError):
     """Raised for inconsistent partner-bank terms (overlapping or inverted APR bands, bad limits)."""
 
 
+class BalloonError(FinanceError):
+    """Raised for a balloon (final payment) that is negative, not below the amount financed, or above the bank's limit.
+
+    ``limit`` is the bank's largest balloon for the term when that is the reason (0 = the bank
+    writes none for the term), None otherwise.
+    """
+
+    def __init__(self, message: str, limit: Decimal | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
 # --------------------------------------------------------------------------- input checks
 
 
@@ -193,15 +218,17 @@ def _term(value: int) -> int:
 # --------------------------------------------------------------------------- loan payment and schedule
 
 
-def annuity_payment(principal: Decimal, monthly_rate: Decimal, periods: int) -> Decimal:
+def annuity_payment(principal: Decimal, monthly_rate: Decimal, periods: int, balloon: Decimal = ZERO) -> Decimal:
     """Return the unrounded level payment that repays ``principal`` over ``periods`` at ``monthly_rate``.
 
     ``principal`` >= 0 and ``monthly_rate`` >= 0 are Decimals (the rate as a fraction per
     month, e.g. ``Decimal("0.005")`` for 6 % APR), ``periods`` >= 1 any whole number -
     this is the bare formula without the car-loan limits of :func:`monthly_payment`.
-    Formula (ordinary annuity, payments in arrears, the spreadsheet
-    ``PMT(rate, nper, -pv)``): ``P*r / (1 - (1 + r)^-n)``; a zero rate gives exactly
-    ``P / n``. Raises ``FinanceError`` for a negative principal or rate or ``periods`` < 1.
+    ``balloon`` (0 <= balloon <= principal) is still owed after the last level payment.
+    Formula (ordinary annuity with a future value, payments in arrears, the spreadsheet
+    ``PMT(rate, nper, -pv, fv)``): ``r * (P - B/(1 + r)^n) / (1 - (1 + r)^-n)``; a zero
+    rate gives exactly ``(P - B) / n``. Raises ``FinanceError`` for a negative principal
+    or rate or ``periods`` < 1, ``BalloonError`` for a balloon outside 0..principal.
     """
     if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
         raise FinanceError(f"Number of payments must be a whole number of at least 1 (got {periods!r})")
@@ -209,28 +236,58 @@ def annuity_payment(principal: Decimal, monthly_rate: Decimal, periods: int) -> 
     monthly_rate = to_decimal(monthly_rate)
     if principal < ZERO or monthly_rate < ZERO:
         raise FinanceError("Principal and monthly rate must not be negative")
+    balloon = to_decimal(balloon)
+    if not ZERO <= balloon <= principal:
+        raise BalloonError(f"Balloon must be between 0 and the principal {principal} (got {balloon})")
     with localcontext(_CONTEXT):
         if monthly_rate == ZERO:
-            return principal / periods
-        return principal * monthly_rate / (_ONE - (_ONE + monthly_rate) ** -periods)
+            return (principal - balloon) / periods
+        growth = (_ONE + monthly_rate) ** periods
+        return monthly_rate * (principal - balloon / growth) / (_ONE - _ONE / growth)
 
 
-def monthly_payment(amount_financed: Amount, apr_percent: Amount, term_months: int, currency: str) -> Decimal:
+def _balloon(value: Amount, principal: Decimal, currency: str) -> Decimal:
+    """Return a checked balloon: at the minor unit, 0 or strictly below the amount financed."""
+    balloon = _money_amount(value, currency, "Balloon payment")
+    if balloon > ZERO and balloon >= principal:
+        raise BalloonError(f"Balloon payment {balloon} must be less than the amount financed {principal}")
+    return balloon
+
+
+def balloon_from_percent(price: Amount, percent: Amount, currency: str) -> Decimal:
+    """Return the balloon ``price * percent / 100`` rounded half-up to ``currency``'s minor unit.
+
+    ``price`` >= 0 (the vehicle's price the market quotes the balloon on, e.g. a PCP's
+    guaranteed future value as a percent of the cash price); ``percent`` 0..100.
+    Example: 40 % of 32,450,000 KRW = 12,980,000 KRW. Raises ``FinanceError``,
+    ``NegativeAmountError`` or ``SubMinorUnitAmountError``.
+    """
+    amount = _money_amount(price, _check_currency(currency), "Price")
+    share = _percent(percent, "Balloon percent")
+    with localcontext(_CONTEXT):
+        return round_money(amount * share / _HUNDRED, currency)
+
+
+def monthly_payment(
+    amount_financed: Amount, apr_percent: Amount, term_months: int, currency: str, balloon: Amount = 0
+) -> Decimal:
     """Return the level monthly loan payment, rounded half-up to the currency's minor unit.
 
     ``amount_financed`` >= 0 in ``currency`` at its minor unit; ``apr_percent`` 0..100 as
-    a percent (``Decimal("4.9")``); ``term_months`` 1..120; ``currency`` ISO 4217.
-    Formula: ``r = APR / 12 / 100``, payment ``= P*r / (1 - (1 + r)^-n)``, exactly
-    ``P / n`` at 0 % (the spreadsheet ``PMT``; see :func:`annuity_payment`).
+    a percent (``Decimal("4.9")``); ``term_months`` 1..120; ``currency`` ISO 4217;
+    ``balloon`` the final payment owed with the last month, 0 <= balloon < amount financed.
+    Formula: ``r = APR / 12 / 100``, payment ``= r * (P - B/(1 + r)^n) / (1 - (1 + r)^-n)``,
+    exactly ``(P - B) / n`` at 0 % (the spreadsheet ``PMT``; see :func:`annuity_payment`).
     Raises ``APROutOfRangeError``, ``TermOutOfRangeError``, ``NegativeAmountError``,
-    ``SubMinorUnitAmountError`` or ``MoneyError`` (bad currency).
+    ``SubMinorUnitAmountError``, ``BalloonError`` or ``MoneyError`` (bad currency).
     """
     _check_currency(currency)
     principal = _money_amount(amount_financed, currency, "Amount financed")
+    final = _balloon(balloon, principal, currency)
     apr = _apr(apr_percent)
     term = _term(term_months)
     with localcontext(_CONTEXT):
-        return round_money(annuity_payment(principal, apr / 1200, term), currency)
+        return round_money(annuity_payment(principal, apr / 1200, term, final), currency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +295,8 @@ class AmortizationRow:
     """One monthly row of a loan schedule, all amounts in the loan currency at its minor unit.
 
     ``number`` counts from 1; ``payment = interest + principal``; ``balance`` is what is
-    still owed after this payment.
+    still owed after this payment. ``balloon`` is 0 except on the last row of a balloon
+    loan, where it is the final payment owed on top of ``payment`` (then ``balance`` is 0).
     """
 
     number: int
@@ -246,10 +304,11 @@ class AmortizationRow:
     interest: Decimal
     principal: Decimal
     balance: Decimal
+    balloon: Decimal = ZERO
 
 
 def amortization_schedule(
-    amount_financed: Amount, apr_percent: Amount, term_months: int, currency: str
+    amount_financed: Amount, apr_percent: Amount, term_months: int, currency: str, balloon: Amount = 0
 ) -> tuple[AmortizationRow, ...]:
     """Return the month-by-month amortization schedule of a level-payment loan.
 
@@ -260,18 +319,26 @@ def amortization_schedule(
     final balance is exactly 0 (the last payment may differ from the others by a few
     minor units). A principal part never exceeds the balance still owed, so for
     amounts of a few minor units the loan can be paid off early and later rows are 0.
-    Total interest is the sum of the interest parts. Raises as :func:`monthly_payment`.
+    With a ``balloon`` the last row's principal is the remaining balance minus the
+    balloon and the row carries the balloon: principal parts + balloon = amount financed
+    exactly, balance after the last row 0. Total interest is the sum of the interest
+    parts. Raises as :func:`monthly_payment`.
     """
-    payment = monthly_payment(amount_financed, apr_percent, term_months, currency)
+    payment = monthly_payment(amount_financed, apr_percent, term_months, currency, balloon)
     balance = to_decimal(amount_financed)
+    final = to_decimal(balloon)
     apr = to_decimal(apr_percent)
     rows: list[AmortizationRow] = []
     with localcontext(_CONTEXT):
         monthly_rate = apr / 1200
         for number in range(1, term_months + 1):
             interest = round_money(balance * monthly_rate, currency)
-            # The last month takes whatever is left, so rounding never leaves a balance.
-            principal = balance if number == term_months else min(payment - interest, balance)
+            if number == term_months:
+                # The last month takes whatever is left above the balloon, so rounding never leaves a balance.
+                principal = balance - final
+                rows.append(AmortizationRow(number, interest + principal, interest, principal, balance - principal - final, final))
+                break
+            principal = min(payment - interest, balance - final)
             balance -= principal
             rows.append(AmortizationRow(number, interest + principal, interest, principal, balance))
     return tuple(rows)
@@ -378,9 +445,11 @@ class FinanceScenario:
     ``amount_financed`` >= 0 at the currency's minor unit; ``apr_percent`` 0..100 (nominal,
     percent); ``term_months`` 1..120; ``lender_fees`` >= 0 paid to the lender at signing
     (origination/arrangement fee - part of the cost of credit, not financed);
-    ``currency`` ISO 4217. Ints and numeric strings are converted to ``Decimal``; floats
-    raise ``TypeError``. Raises the :func:`monthly_payment` errors, and
-    ``LenderFeesError`` when fees would leave the customer no credit.
+    ``currency`` ISO 4217; ``balloon`` >= 0 the final payment owed with the last month
+    (0 = none), below the amount financed. Ints and numeric strings are converted to
+    ``Decimal``; floats raise ``TypeError``. Raises the :func:`monthly_payment` errors,
+    ``LenderFeesError`` when fees would leave the customer no credit and
+    ``BalloonError`` for a balloon not below the amount financed.
     """
 
     amount_financed: Decimal
@@ -388,6 +457,7 @@ class FinanceScenario:
     term_months: int
     currency: str
     lender_fees: Decimal = ZERO
+    balloon: Decimal = ZERO
 
     def __post_init__(self) -> None:
         _check_currency(self.currency)
@@ -397,24 +467,30 @@ class FinanceScenario:
             raise LenderFeesError(f"Lender fees ({fees}) must be less than the amount financed ({amount})")
         object.__setattr__(self, "amount_financed", amount)
         object.__setattr__(self, "lender_fees", fees)
+        object.__setattr__(self, "balloon", _balloon(self.balloon, amount, self.currency))
         object.__setattr__(self, "apr_percent", _apr(self.apr_percent))
         _term(self.term_months)
 
     def quote(self) -> FinanceQuote:
         """Return the :class:`FinanceQuote` (payment, totals, APRC, schedule) of this scenario."""
-        schedule = amortization_schedule(self.amount_financed, self.apr_percent, self.term_months, self.currency)
+        schedule = amortization_schedule(
+            self.amount_financed, self.apr_percent, self.term_months, self.currency, self.balloon
+        )
         total_interest = sum((row.interest for row in schedule), ZERO)
-        total_repaid = sum((row.payment for row in schedule), ZERO)
+        total_repaid = sum((row.payment + row.balloon for row in schedule), ZERO)
         return FinanceQuote(
             scenario=self,
-            monthly_payment=monthly_payment(self.amount_financed, self.apr_percent, self.term_months, self.currency),
+            monthly_payment=monthly_payment(
+                self.amount_financed, self.apr_percent, self.term_months, self.currency, self.balloon
+            ),
             final_payment=schedule[-1].payment,
+            balloon_payment=self.balloon,
             total_interest=total_interest,
             total_cost_of_credit=total_interest + self.lender_fees,
             total_repaid=total_repaid,
             total_amount_payable=total_repaid + self.lender_fees,
             effective_annual_rate_percent=effective_annual_rate(
-                self.amount_financed, (row.payment for row in schedule), self.lender_fees
+                self.amount_financed, (row.payment + row.balloon for row in schedule), self.lender_fees
             ),
             schedule=schedule,
         )
@@ -425,9 +501,10 @@ class FinanceQuote:
     """The priced loan shown to the customer; amounts in the scenario currency at its minor unit.
 
     ``monthly_payment`` is the level payment (months 1..n-1); ``final_payment`` is month
-    n's, which absorbs rounding. ``total_interest`` = sum interest parts;
+    n's, which absorbs rounding; ``balloon_payment`` is owed on top of it in month n
+    (0 without a balloon). ``total_interest`` = sum interest parts;
     ``total_cost_of_credit`` = total interest + lender fees (2008/48/EC Art. 3(g));
-    ``total_repaid`` = sum payments = amount financed + total interest;
+    ``total_repaid`` = sum payments + balloon = amount financed + total interest;
     ``total_amount_payable`` = total repaid + lender fees (Art. 3(h));
     ``effective_annual_rate_percent`` is the APRC with 3 decimals (see
     :func:`effective_annual_rate`); ``schedule`` holds one row per month.
@@ -442,6 +519,7 @@ class FinanceQuote:
     total_amount_payable: Decimal
     effective_annual_rate_percent: Decimal
     schedule: tuple[AmortizationRow, ...] = field(repr=False)
+    balloon_payment: Decimal = ZERO
 
     @property
     def nominal_apr_percent(self) -> Decimal:
@@ -548,7 +626,10 @@ class PartnerBankTerms:
 
     ``apr_bands``: ``((min_term, max_term, apr_percent), ...)`` with inclusive month
     bounds, non-overlapping; ``min_down_payment_percent`` 0..100 of the price;
-    ``max_term`` (months, 1..120) the longest term the bank writes.
+    ``max_term`` (months, 1..120) the longest term the bank writes;
+    ``balloon_bands``: ``((min_term, max_term, max_balloon_percent), ...)`` the largest
+    balloon (final payment, percent 0..100 of the price) the bank writes per term, same
+    rules as the APR bands; a term no band covers gets no balloon (the default: none).
     Raises ``PartnerBankTermsError`` for an empty name, inverted or overlapping bands,
     and the APR/term range errors for values out of range.
     """
@@ -557,6 +638,7 @@ class PartnerBankTerms:
     apr_bands: tuple[tuple[int, int, Decimal], ...]
     min_down_payment_percent: Decimal
     max_term: int
+    balloon_bands: tuple[tuple[int, int, Decimal], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -570,6 +652,16 @@ class PartnerBankTerms:
             if low <= previous_high:
                 raise PartnerBankTermsError(f"{self.name}: APR band {low}-{high} months overlaps another band")
         object.__setattr__(self, "apr_bands", bands)
+        balloons = tuple(
+            (_term(low), _term(high), _percent(limit, "Balloon percent")) for low, high, limit in self.balloon_bands
+        )
+        for low, high, _ in balloons:
+            if low > high:
+                raise PartnerBankTermsError(f"{self.name}: balloon band {low}-{high} months starts after it ends")
+        for (_, previous_high, _), (low, high, _) in pairwise(sorted(balloons)):
+            if low <= previous_high:
+                raise PartnerBankTermsError(f"{self.name}: balloon band {low}-{high} months overlaps another band")
+        object.__setattr__(self, "balloon_bands", balloons)
         object.__setattr__(
             self, "min_down_payment_percent", _percent(self.min_down_payment_percent, "Minimum down payment")
         )
@@ -588,6 +680,35 @@ class PartnerBankTerms:
             if low <= term <= high:
                 return apr
         raise NoAPRForTermError(f"{self.name} has no APR for a {term}-month term")
+
+    def max_balloon_percent(self, term_months: int) -> Decimal:
+        """Return the largest balloon (percent of the price) the bank writes for ``term_months``; 0 = none."""
+        term = _term(term_months)
+        for low, high, limit in self.balloon_bands:
+            if low <= term <= high:
+                return limit
+        return ZERO
+
+    def check_balloon(self, price: Amount, balloon: Amount, term_months: int, currency: str) -> None:
+        """Raise ``BalloonError`` if the bank does not write ``balloon`` on ``price`` for ``term_months``.
+
+        The limit is ``price * max_balloon_percent(term) / 100`` rounded half-up to the minor
+        unit (e.g. 40 % of 32,450,000 KRW = 12,980,000 KRW); a balloon of 0 always passes.
+        """
+        amount = _money_amount(price, _check_currency(currency), "Price")
+        final = _money_amount(balloon, currency, "Balloon payment")
+        if final == ZERO:
+            return
+        limit_percent = self.max_balloon_percent(term_months)
+        if limit_percent == ZERO:
+            raise BalloonError(f"{self.name} offers no balloon payment for a {term_months}-month term", ZERO)
+        limit = balloon_from_percent(amount, limit_percent, currency)
+        if final > limit:
+            raise BalloonError(
+                f"{self.name} writes a balloon of at most {limit} {currency} ({limit_percent}%) "
+                f"for {term_months} months; got {final}",
+                limit,
+            )
 
     def minimum_down_payment(self, price: Amount, currency: str) -> Decimal:
         """Return the smallest down payment the bank accepts on ``price``, rounded half-up to the minor unit.

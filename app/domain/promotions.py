@@ -44,8 +44,23 @@ Customer benefit: the discount amount for cash, percent and coupon kinds; corpor
 
 Budget: one use is one application — one line for item-level, one offer for order-level and
 coupons; the amount used is the customer benefit. All or nothing: a promotion whose remaining
-amount is below this benefit is not applied. ``min_order_amount`` is compared with the offer
-subtotal before any promotion. Coupon codes compare trimmed and case-insensitively.
+amount is below this benefit is not applied. Coupon codes compare trimmed and case-insensitively.
+
+Minimum order amount (``min_order_amount``, order scope only) is compared with the amount the
+promotion actually lands on:
+
+* an order-level promotion (stage 2): the offer subtotal before any promotion (order-level
+  promotions rank on pre-discount bases, see above);
+* an order-scope coupon (stage 3): the running offer amount AFTER the item- and order-level
+  promotions — ``select_promotions(..., coupon_base=...)`` when the caller knows it exactly (the
+  pricing engine passes its running net price, after dealer and manual discounts too); otherwise
+  the subtotal minus the cash and percent discounts of the promotions applied in stages 1 and 2
+  (percent on the running amount, as the engine applies them). Saleor checked a voucher's minimum
+  spend against the undiscounted subtotal, so a coupon applied although promotions had taken the
+  price below its minimum; here it is refused with ``BELOW_MINIMUM_ORDER`` and a message that
+  gives the minimum, the amount and the shortfall. Only the coupon is refused: every other
+  discount of the offer stays. Example: subtotal 47,650,000 KRW, a 500,000 KRW order cash, a
+  coupon with a 47,500,000 minimum → coupon base 47,150,000, refused, 350,000 KRW short.
 """
 
 from __future__ import annotations
@@ -738,8 +753,12 @@ def _target_problem(
     item: OfferItem | None,
     pending_count: int = 0,
     pending_amount: Decimal = ZERO,
+    order_base: Decimal | None = None,
 ) -> tuple[Problem | None, Decimal]:
-    """Run the checks that depend on what the promotion lands on; return the problem and the customer benefit."""
+    """Run the checks that depend on what the promotion lands on; return the problem and the customer benefit.
+
+    ``order_base`` is the running offer amount an order-scope coupon lands on (None = the subtotal).
+    """
     if promo.scope is PromotionScope.ITEM:
         if item is not None:
             if not promo.targets.matches(item):
@@ -753,8 +772,16 @@ def _target_problem(
                                                    promotion=promo.name)), ZERO
             base = sum(matching, ZERO)
     else:
-        base = offer.subtotal
+        base = offer.subtotal if order_base is None else order_base
         minimum = promo.min_order_amount
+        if minimum is not None and base < minimum and order_base is not None:
+            return (
+                Reason.BELOW_MINIMUM_ORDER,
+                Text(N_("%(promotion)s needs at least %(minimum)s after the other discounts; this offer comes to "
+                        "%(amount)s, %(shortfall)s short"),
+                     promotion=promo.name, minimum=_money(minimum, offer.currency), amount=_money(base, offer.currency),
+                     shortfall=_money(minimum - base, offer.currency)),
+            ), ZERO
         if minimum is not None and base < minimum:
             return (
                 Reason.BELOW_MINIMUM_ORDER,
@@ -856,8 +883,17 @@ def _outranked_message(loser: Promotion, loser_benefit: Decimal, winner: Promoti
     return Text(N_("Same priority and customer benefit as %(winner)s, which is older (lower id)"), winner=winner.name)
 
 
-def select_promotions(promotions: Iterable[Promotion], offer: OfferContext, now_utc: datetime) -> PromotionSelection:
+def select_promotions(
+    promotions: Iterable[Promotion],
+    offer: OfferContext,
+    now_utc: datetime,
+    coupon_base: Decimal | int | str | None = None,
+) -> PromotionSelection:
     """Choose which promotions apply to ``offer`` at ``now_utc``, following the stacking rules of the module docstring.
+
+    ``coupon_base`` is the running offer amount (offer currency, >= 0) order-scope coupons land on,
+    against which their minimum order amount is checked; None = the subtotal minus the cash and
+    percent discounts applied in stages 1 and 2 (see the module docstring).
 
     Input: the candidate promotions (normally the brand's; a coupon promotion found by an entered
     code may be another brand's and is then rejected), the offer and an aware ``now_utc``.
@@ -865,8 +901,10 @@ def select_promotions(promotions: Iterable[Promotion], offer: OfferContext, now_
     (eligibility failure, "outranked", "not stackable with X", budget exhausted inside this offer)
     and the entered coupon codes that match no promotion. Deterministic: candidates are processed
     by id. Raises ``PromotionError`` for duplicate promotion ids, a promotion in another currency
-    than the offer, or a naive ``now_utc``.
+    than the offer, a naive ``now_utc`` or a negative ``coupon_base``.
     """
+    if coupon_base is not None:
+        coupon_base = _amount(coupon_base, "coupon_base")
     promos = sorted(promotions, key=lambda p: p.id)
     ids = [p.id for p in promos]
     if len(set(ids)) != len(ids):
@@ -907,12 +945,15 @@ def select_promotions(promotions: Iterable[Promotion], offer: OfferContext, now_
 
     # Stages 2 and 3: order-level, then coupons, with the exclusivity rule.
     for stage in (Stage.ORDER, Stage.COUPON):
+        order_base = None
+        if stage is Stage.COUPON:
+            order_base = coupon_base if coupon_base is not None else _running_after(applied, offer)
         candidates: list[tuple[Promotion, Decimal, str | None]] = []
         for promo in (p for p in promos if p.stage is stage):
             problem, entered = _general_problem(promo, offer, now_utc)
             benefit = ZERO
             if problem is None:
-                problem, benefit = _target_problem(promo, offer, None)
+                problem, benefit = _target_problem(promo, offer, None, order_base=order_base)
             if problem is not None:
                 skipped.append(SkippedPromotion(promo, *problem, coupon_code=entered))
             else:
@@ -932,6 +973,27 @@ def select_promotions(promotions: Iterable[Promotion], offer: OfferContext, now_
         if code and code not in matched:
             rejected.append(CouponRejection(code, Reason.COUPON_INVALID, Text(N_("Coupon %(code)s is not valid"), code=code)))
     return PromotionSelection(tuple(applied), tuple(skipped), tuple(rejected))
+
+
+def _running_after(applied: Sequence[AppliedPromotion], offer: OfferContext) -> Decimal:
+    """Return the offer subtotal minus the cash and percent discounts of ``applied`` (stages 1-2, in order).
+
+    Item-level: on the line's running amount; order-level: on the running offer amount. APR
+    subvention and free accessory change no price here (the engine passes the exact figure).
+    """
+    lines = {i.line_id: i.amount for i in offer.items}
+    running = offer.subtotal
+    for choice in applied:
+        promo = choice.promotion
+        if promo.kind not in DISCOUNT_KINDS:
+            continue
+        if choice.line_id is not None:
+            off = discount_amount(promo, lines[choice.line_id], offer.currency)
+            lines[choice.line_id] -= off
+        else:
+            off = discount_amount(promo, running, offer.currency)
+        running -= off
+    return max(ZERO, running)
 
 
 def _stack(

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.approval import ApprovalPolicy, ApprovalResult, ApproverRole, DiscountAuthority, UnknownCostRule
 from app.domain.finance import (
+    BalloonError,
     DownPaymentBelowMinimumError,
     DownPaymentExceedsPriceError,
     FinanceError,
@@ -76,7 +77,7 @@ from app.domain.pricing import (
 )
 from app.domain.taxes import FeeTaxTable, tax_rounding_for
 from app.domain.vehicle_names import clean_title
-from app.i18n import tr
+from app.i18n import money, tr
 from app.models.accounts import Dealer, Membership, User
 from app.models.catalog import CatalogRelease, localized
 from app.models.customers import Customer
@@ -118,13 +119,19 @@ class TradeInInput:
 
 @dataclass(frozen=True, slots=True)
 class ScenarioInput:
-    """A finance or lease scenario as typed: partner bank or own APR, term, down payment, lease residual %."""
+    """A finance or lease scenario as typed: partner bank or own APR, term, down payment, lease residual %.
+
+    ``balloon`` (finance only, optional): the final payment, an amount in the dealer's currency
+    (``balloon_kind`` "amount") or a percent of the net price ("percent"); None = no balloon.
+    """
 
     bank_id: int | None = None
     apr: Decimal | None = None
     term: int | None = None
     down: Decimal | None = None
     residual: Decimal | None = None
+    balloon: Decimal | None = None
+    balloon_kind: str = "amount"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +174,8 @@ class BuilderInput:
         finance = lease = None
         if data.get("finance_enabled"):
             finance = ScenarioInput(bank("finance_bank_id"), data.get("finance_apr"), data.get("finance_term"),
-                                    data.get("finance_down"))
+                                    data.get("finance_down"), balloon=data.get("finance_balloon") or None,
+                                    balloon_kind="percent" if data.get("finance_balloon_kind") == "percent" else "amount")
         if data.get("lease_enabled"):
             lease = ScenarioInput(bank("lease_bank_id"), data.get("lease_apr"), data.get("lease_term"),
                                   data.get("lease_down"), data.get("lease_residual"))
@@ -206,6 +214,8 @@ class BuilderInput:
                              f"{kind}_apr": scenario.apr, f"{kind}_term": scenario.term, f"{kind}_down": scenario.down})
                 if kind == "lease":
                     data["lease_residual"] = scenario.residual
+                else:
+                    data.update(finance_balloon=scenario.balloon, finance_balloon_kind=scenario.balloon_kind)
         return data
 
     def to_json(self) -> dict[str, Any]:
@@ -223,7 +233,8 @@ class BuilderInput:
             if not value:
                 return None
             return ScenarioInput(value.get("bank_id"), dec(value.get("apr")), value.get("term"), dec(value.get("down")),
-                                 dec(value.get("residual")))
+                                 dec(value.get("residual")), dec(value.get("balloon")),
+                                 "percent" if value.get("balloon_kind") == "percent" else "amount")
 
         trade = data.get("trade_in")
         return cls(
@@ -702,19 +713,44 @@ def _scenarios(build: Build, session: Session, data: BuilderInput, currency: str
         if kind == "lease" and scenario.residual is None:
             build.error("lease_residual", _("Enter the residual value in percent."))
         _check_money(build, currency, **{f"{kind}_down": scenario.down})
+        if kind == "finance" and scenario.balloon is not None:
+            if scenario.balloon_kind == "percent":
+                if not 0 <= scenario.balloon < 100:
+                    build.error("finance_balloon", _("A balloon percentage must be at least 0 and below 100."))
+            else:
+                _check_money(build, currency, finance_balloon=scenario.balloon)
         if len(build.errors) > before:
             continue
         down = (scenario.down or Decimal(0)).quantize(quantum(currency))
         apr = None if bank else scenario.apr
         if kind == "finance":
-            payments.append(FinancePayment(scenario.term, down, apr, bank))
+            balloon_amount = balloon_percent = None
+            if scenario.balloon is not None and scenario.balloon_kind == "percent":
+                balloon_percent = scenario.balloon
+            elif scenario.balloon is not None:
+                balloon_amount = scenario.balloon.quantize(quantum(currency))
+            payments.append(FinancePayment(scenario.term, down, apr, bank, balloon_amount=balloon_amount,
+                                           balloon_percent=balloon_percent))
         else:
             payments.append(LeasePayment(scenario.term, scenario.residual, down, apr, bank))
     return payments
 
 
-def _payment_error(build: Build, kind: str, exc: Exception, currency: str) -> None:
-    if isinstance(exc, DownPaymentExceedsPriceError) or (isinstance(exc, PricingError) and exc.field == "down_payment"):
+def _payment_error(build: Build, kind: str, exc: Exception, currency: str, payment: Any = None) -> None:
+    if isinstance(exc, BalloonError):
+        bank = getattr(payment, "bank", None)
+        term = getattr(payment, "term_months", 0)
+        if bank is not None and exc.limit == 0:
+            build.error("finance_balloon", _("%(bank)s offers no balloon payment for %(months)s months.",
+                                             bank=bank.name, months=term))
+        elif bank is not None and exc.limit is not None:
+            build.error("finance_balloon", _("%(bank)s writes a balloon of at most %(percent)s%% of the price "
+                                             "(%(limit)s) for %(months)s months.", bank=bank.name,
+                                             percent=bank.max_balloon_percent(term),
+                                             limit=money(exc.limit, currency), months=term))
+        else:
+            build.error("finance_balloon", _("The balloon must be less than the amount financed."))
+    elif isinstance(exc, DownPaymentExceedsPriceError) or (isinstance(exc, PricingError) and exc.field == "down_payment"):
         build.error(f"{kind}_down", _("The down payment is larger than the balance due."))
     elif isinstance(exc, DownPaymentBelowMinimumError):
         build.error(f"{kind}_down", _("The bank needs a larger down payment: %(detail)s", detail=str(exc)))
@@ -811,7 +847,8 @@ def build(
                 try:
                     price_offer(replace(pricing, payments=(payment,)))
                 except (PricingError, FinanceError) as single:
-                    _payment_error(result, "finance" if isinstance(payment, FinancePayment) else "lease", single, currency)
+                    _payment_error(result, "finance" if isinstance(payment, FinancePayment) else "lease", single, currency,
+                                   payment)
             if not result.errors:
                 result.error("__all__", _said(exc))
         else:

@@ -28,11 +28,17 @@ class PartnerBankError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class AprBand:
-    """One term band of a rate sheet: ``min_term``..``max_term`` months (inclusive) at ``apr`` percent."""
+    """One term band of a rate sheet: ``min_term``..``max_term`` months (inclusive) at ``apr`` percent.
+
+    ``max_balloon_percent`` (0..100 of the price, None = no balloon on these terms) is the largest
+    balloon (final payment) the bank writes on the band's terms; it is stored in the band's JSON
+    row as ``"max_balloon_percent"``, so no column is needed.
+    """
 
     min_term: int
     max_term: int
     apr: Decimal
+    max_balloon_percent: Decimal | None = None
 
 
 def terms_for(bank: PartnerBank) -> PartnerBankTerms:
@@ -40,8 +46,18 @@ def terms_for(bank: PartnerBank) -> PartnerBankTerms:
 
     Raises ``FinanceError`` (``PartnerBankTermsError`` …) when the stored sheet is inconsistent.
     """
-    bands = tuple((int(b["min_term"]), int(b["max_term"]), Decimal(str(b["apr"]))) for b in bank.apr_bands or ())
-    return PartnerBankTerms(bank.name, bands, Decimal(bank.min_down_payment_percent), int(bank.max_term))
+    rows = bank.apr_bands or ()
+    bands = tuple((int(b["min_term"]), int(b["max_term"]), Decimal(str(b["apr"]))) for b in rows)
+    balloons = tuple((int(b["min_term"]), int(b["max_term"]), Decimal(str(b["max_balloon_percent"])))
+                     for b in rows if b.get("max_balloon_percent") not in (None, ""))
+    return PartnerBankTerms(bank.name, bands, Decimal(bank.min_down_payment_percent), int(bank.max_term), balloons)
+
+
+def _band_json(band: AprBand) -> dict[str, object]:
+    row: dict[str, object] = {"min_term": band.min_term, "max_term": band.max_term, "apr": str(band.apr)}
+    if band.max_balloon_percent is not None:
+        row["max_balloon_percent"] = str(band.max_balloon_percent)
+    return row
 
 
 def active_banks(session: Session) -> list[PartnerBank]:
@@ -76,7 +92,9 @@ def save_bank(
     if not bands:
         raise PartnerBankError("Give at least one APR band.", "apr_bands")
     try:
-        PartnerBankTerms(name, tuple((b.min_term, b.max_term, b.apr) for b in bands), min_down_payment_percent, max_term)
+        PartnerBankTerms(name, tuple((b.min_term, b.max_term, b.apr) for b in bands), min_down_payment_percent, max_term,
+                         tuple((b.min_term, b.max_term, b.max_balloon_percent) for b in bands
+                               if b.max_balloon_percent is not None))
     except FinanceError as exc:
         raise PartnerBankError(str(exc), "apr_bands") from exc
     duplicate = session.scalar(select(PartnerBank).where(PartnerBank.name == name))
@@ -84,7 +102,7 @@ def save_bank(
         raise PartnerBankError("Another partner bank already has this name.", "name")
     values = {
         "name": name,
-        "apr_bands": [{"min_term": b.min_term, "max_term": b.max_term, "apr": str(b.apr)} for b in sorted(bands, key=lambda b: b.min_term)],
+        "apr_bands": [_band_json(b) for b in sorted(bands, key=lambda b: b.min_term)],
         "min_down_payment_percent": min_down_payment_percent,
         "max_term": max_term,
         "active": active,

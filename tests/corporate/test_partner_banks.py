@@ -165,3 +165,20 @@ def _bank(brand_id: int, name: str = "KB Capital") -> PartnerBank:
     with scoped(brand_id=brand_id):
         return service.save_bank(db.session, None, brand_id=brand_id, name=name,
                                  bands=[service.AprBand(1, 60, D("5.9"))], min_down_payment_percent=D(0), max_term=60)
+
+
+def test_balloon_per_term_band_is_saved_shown_and_quoted(client, corp, read, world):
+    base, token = corp
+    response = client.post(f"{base}/partner-banks/new", data=_bank_data(
+        token, **{"bands-1-max_balloon_percent": "40", "bands-0-max_balloon_percent": ""}))
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    [bank] = _banks(read)
+    assert bank.apr_bands == [{"min_term": 1, "max_term": 36, "apr": "4.5", "max_balloon_percent": "40"},
+                              {"min_term": 37, "max_term": 60, "apr": "5.25"}]
+    terms = service.terms_for(bank)
+    assert (terms.max_balloon_percent(36), terms.max_balloon_percent(48)) == (D(40), D(0))
+    assert "balloon up to 40 %" in client.get(f"{base}/partner-banks/").get_data(as_text=True)
+    assert 'value="40"' in client.get(f"{base}/partner-banks/{bank.id}").get_data(as_text=True)
+    bad = client.post(f"{base}/partner-banks/{bank.id}", data=_bank_data(token, **{"bands-1-max_balloon_percent": "101"}))
+    assert bad.status_code == 400 and "Enter a percentage between 0 and 100." in bad.get_data(as_text=True)
+    assert _banks(read)[0].apr_bands[0]["max_balloon_percent"] == "40"  # nothing half-saved

@@ -1019,3 +1019,57 @@ def test_applied_promotion_is_frozen():
     applied = AppliedPromotion(promo(), Stage.ORDER)
     with pytest.raises(AttributeError):
         applied.line_id = "V"  # type: ignore[misc]
+
+
+# --- coupon minimum against the amount the coupon lands on (issue 13 item 2) ----------------------------
+
+SUMMER_MIN = "Summer coupon needs at least %s KRW after the other discounts; this offer comes to %s KRW, %s KRW short"
+
+COUPON_MINIMUM_CASES = [
+    # Subtotal 47,650,000; no promotion before the coupon → base = subtotal, minimum met.
+    pytest.param([], D("47500000"), None, [(50, Stage.COUPON, None)], [], id="no-promotion-minimum-met"),
+    # Order cash 500,000 → coupon base 47,150,000 < 47,500,000: refused, 350,000 short (Saleor's bug applied it).
+    pytest.param(
+        [promo(id=5, name="Order A")], D("47500000"), None, [(5, Stage.ORDER, None)],
+        [(50, Reason.BELOW_MINIMUM_ORDER, None, None, SUMMER_MIN % ("47500000", "47150000", "350000"))],
+        id="order-cash-takes-price-below-minimum",
+    ),
+    # Vehicle 10 % = 4,500,000, then order 2 % of 43,150,000 = 863,000 → base 42,287,000: inclusive.
+    pytest.param(
+        [item_promo(4, "Vehicle 10%", kind=PCT, percent=D("10")), promo(id=5, name="Order 2%", kind=PCT, percent=D("2"))],
+        D("42287000"), None, [(4, Stage.ITEM, "V"), (5, Stage.ORDER, None), (50, Stage.COUPON, None)], [],
+        id="after-item-and-order-percent-minimum-inclusive",
+    ),
+    pytest.param(
+        [item_promo(4, "Vehicle 10%", kind=PCT, percent=D("10")), promo(id=5, name="Order 2%", kind=PCT, percent=D("2"))],
+        D("42287001"), None, [(4, Stage.ITEM, "V"), (5, Stage.ORDER, None)],
+        [(50, Reason.BELOW_MINIMUM_ORDER, None, None, SUMMER_MIN % ("42287001", "42287000", "1"))],
+        id="after-item-and-order-percent-one-short",
+    ),
+    # The caller's running amount (e.g. after dealer discounts) wins over the estimate: 41,000,000 − 40,000,000.
+    pytest.param(
+        [], D("41000000"), D("40000000"), [],
+        [(50, Reason.BELOW_MINIMUM_ORDER, None, None, SUMMER_MIN % ("41000000", "40000000", "1000000"))],
+        id="explicit-coupon-base",
+    ),
+]
+
+
+@pytest.mark.parametrize(("others", "minimum", "coupon_base", "applied", "skipped"), COUPON_MINIMUM_CASES)
+def test_coupon_minimum_is_checked_after_promotions(others, minimum, coupon_base, applied, skipped):
+    promotions = [*others, coupon_promo(min_order_amount=minimum)]
+    selection = select_promotions(promotions, with_codes("SUMMER26"), NOW, coupon_base=coupon_base)
+    assert summary(selection) == (applied, skipped)
+
+
+def test_order_level_minimum_still_uses_the_subtotal():
+    # An order promotion with a minimum of exactly the subtotal applies beside a 500,000 item cash.
+    selection = select_promotions(
+        [item_promo(4, "Vehicle cash"), promo(id=5, name="Big order", min_order_amount=D("47650000"))], OFFER, NOW
+    )
+    assert summary(selection) == ([(4, Stage.ITEM, "V"), (5, Stage.ORDER, None)], [])
+
+
+def test_negative_coupon_base_is_refused():
+    with pytest.raises(PromotionError, match="coupon_base must be at least 0"):
+        select_promotions([], OFFER, NOW, coupon_base=D("-1"))

@@ -14,12 +14,13 @@ from app.extensions import db
 from app.models.accounts import Dealer
 from app.models.offers import Offer
 from app.services import dealer_settings as ds
+from app.services import offers as offer_service
 from app.services import partner_banks
 from app.tenancy import all_tenants, scoped
 from tests.conftest import csrf_token
 from tests.corporate import factories as cf
 from tests.inventory.factories import vehicle
-from tests.offers.helpers import open_builder, post, publish_catalog, settings
+from tests.offers.helpers import open_builder, pdf_text, post, publish_catalog, settings
 
 D = Decimal
 ALL = ("vehicle", "options", "accessories", "fees")
@@ -284,3 +285,55 @@ def test_consultant_cannot_edit_a_colleagues_offer(app, client, login, world, se
     client.post("/logout", data={"csrf_token": csrf_token(client, "/workspaces")})
     login(world.emails["consultant_a1"])
     assert client.get(f"/d/{seoul['slug']}/offers/{offer_id}/edit").status_code == 403
+
+
+def test_balloon_is_quoted_shown_saved_and_printed(app, client, login, world, seoul):
+    login(world.emails["consultant_a1"])
+    csrf, key = open_builder(client, seoul["slug"])
+    # Net price 35,970,000 − 1,000,000 promotion = 34,970,000; 40 % balloon = 13,988,000. Balance due with the
+    # 250,000 delivery fee (VAT included) 35,220,000; 0 %: (35,220,000 − 13,988,000) / 10 = 2,123,200.
+    form = _form(csrf, key, seoul, finance_enabled="y", finance_apr="0", finance_term="10",
+                 finance_balloon="40", finance_balloon_kind="percent")
+    panel = post(client, seoul["slug"], "reprice", form).get_data(as_text=True)
+    assert "Final payment (balloon)" in panel and "13,988,000" in panel and "2,123,200" in panel, panel[:3000]
+    assert post(client, seoul["slug"], "new", form).status_code == 204
+    with app.app_context(), scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
+        offer = db.session.scalar(select(Offer).order_by(Offer.id.desc()))
+        revision = offer_service.current_revision(offer)
+        loan = revision.snapshot["priced"]["payments"][1]
+        inputs = revision.inputs
+        offer_id = offer.id
+    assert (loan["balloon_payment"], loan["monthly_payment"]) == ("13988000", "2123200")
+    assert loan["finance"]["schedule"][-1]["balloon"] == "13988000"
+    assert inputs["finance"]["balloon"] == "40" and inputs["finance"]["balloon_kind"] == "percent"
+    page = client.get(f"/d/{seoul['slug']}/offers/{offer_id}").get_data(as_text=True)
+    assert 'data-testid="balloon-payment"' in page and "13,988,000" in page
+    edit = client.get(f"/d/{seoul['slug']}/offers/{offer_id}/edit").get_data(as_text=True)
+    assert 'name="finance_balloon"' in edit and 'value="40"' in edit  # the edit form keeps the balloon as typed
+    printed = pdf_text(client.get(f"/d/{seoul['slug']}/offers/{offer_id}/pdf").data)
+    assert "Final payment (balloon)" in printed and "13,988,000" in printed
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"finance_apr": "5", "finance_balloon": "99999999"}, "The balloon must be less than the amount financed."),
+        ({"finance_apr": "5", "finance_balloon": "100.5"}, "Too many decimals"),
+        ({"finance_apr": "5", "finance_balloon": "100", "finance_balloon_kind": "percent"}, "below 100"),
+        ({"finance_apr": "5", "finance_balloon": "-1"}, "Must not be negative"),
+        ({"finance_bank_id": "BANK", "finance_balloon": "10", "finance_balloon_kind": "percent"},
+         "현대캐피탈 offers no balloon payment for 48 months."),
+    ],
+    ids=["above-amount", "decimals", "percent-100", "negative", "bank-writes-none"],
+)
+def test_bad_balloon_is_a_field_message_and_saves_nothing(app, client, login, world, seoul, extra, message):
+    login(world.emails["consultant_a1"])
+    csrf, key = open_builder(client, seoul["slug"])
+    extra = {k: (str(seoul["bank"]) if v == "BANK" else v) for k, v in extra.items()}
+    data = _form(csrf, key, seoul, finance_enabled="y", finance_term="48", **extra)
+    panel = post(client, seoul["slug"], "reprice", data)
+    assert panel.status_code == 200 and message in panel.get_data(as_text=True), panel.get_data(as_text=True)[:1500]
+    saved = post(client, seoul["slug"], "new", data)
+    assert saved.status_code == 422 and message in saved.get_data(as_text=True)
+    with app.app_context(), scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
+        assert db.session.scalar(select(func.count()).select_from(Offer)) == 0

@@ -482,6 +482,9 @@ class AprBandRowForm(Form):
         Optional(), NumberRange(min=1, max=120, message=_l("Enter a term from 1 to 120 months."))])
     apr = FiniteDecimalField(_l("APR (%)"), places=None, validators=[
         Optional(), NumberRange(min=0, max=100, message=_l("Enter an APR between 0 and 100."))])
+    # Optional: the largest balloon (final payment) the bank writes on these terms; empty = none.
+    max_balloon_percent = FiniteDecimalField(_l("Largest balloon (percent of the price)"), places=None, validators=[
+        Optional(), NumberRange(min=0, max=100, message=_l("Enter a percentage between 0 and 100."))])
 
     def is_blank(self) -> bool:
         """Return True when nothing was typed in the row (it is then left out)."""
@@ -503,6 +506,9 @@ class AprBandRowForm(Form):
             ok = False
         if _decimals(self.apr.data) > 3:
             self.apr.errors.append(gettext("Use at most 3 decimal places."))
+            ok = False
+        if self.max_balloon_percent.data is not None and _decimals(self.max_balloon_percent.data) > 2:
+            self.max_balloon_percent.errors.append(gettext("Use at most 2 decimal places."))
             ok = False
         return ok
 

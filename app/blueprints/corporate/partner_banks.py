@@ -36,7 +36,8 @@ def _plain(value) -> Decimal:
 def _form_for(bank: PartnerBank) -> f.PartnerBankForm:
     if request.method == "POST":
         return f.PartnerBankForm()
-    bands = [{"min_term": b["min_term"], "max_term": b["max_term"], "apr": Decimal(str(b["apr"]))}
+    bands = [{"min_term": b["min_term"], "max_term": b["max_term"], "apr": Decimal(str(b["apr"])),
+              "max_balloon_percent": _plain(b["max_balloon_percent"]) if b.get("max_balloon_percent") else None}
              for b in (bank.apr_bands or [])]
     data = {"bands": bands + [{}] * _EXTRA_ROWS}
     if bank.id is not None:
@@ -51,7 +52,8 @@ def _edit(bank: PartnerBank):
     if request.method == "POST":
         status = form_error_status()
         if form.validate_on_submit():
-            bands = [service.AprBand(r.min_term.data, r.max_term.data, r.apr.data) for r in form.filled_bands()]
+            bands = [service.AprBand(r.min_term.data, r.max_term.data, r.apr.data, r.max_balloon_percent.data)
+                     for r in form.filled_bands()]
             try:
                 service.save_bank(db.session, bank if bank.id is not None else None, brand_id=g.brand.id,
                                   name=form.name.data, bands=bands,

@@ -120,6 +120,11 @@ class OfferBuilderForm(FlaskForm):
     finance_apr = AmountField(_l("APR %"), validators=[Optional(), Range(min=0, max=100, message=_l("APR must be between 0 and 100."))])
     finance_term = IntegerField(_l("Term (months)"), validators=[Optional(), _TERM])
     finance_down = AmountField(_l("Down payment"), validators=[Optional(), _NOT_NEGATIVE])
+    # Optional balloon (final payment): an amount, or a percent of the net price; empty = none.
+    finance_balloon = AmountField(_l("Balloon (final payment)"), validators=[Optional(), _NOT_NEGATIVE])
+    finance_balloon_kind = SelectField(_l("Balloon as"), choices=_opts(("amount", _l("Amount")),
+                                                                       ("percent", _l("Percent of the price"))),
+                                       default="amount")
 
     lease_enabled = BooleanField(_l("Lease"))
     lease_bank_id = SelectField(_l("Partner bank"), choices=[], validate_choice=False)

@@ -17,7 +17,9 @@ Order of computation (each step sees the result of the steps before it):
    percent of the running net price. A preset not stackable with promotions is skipped (and
    reported) when a price promotion of the brand applies (cash, percent, free accessory, coupon).
 6. **Coupons last** — item-scope coupons on their lines' running amounts, order-scope ones on the
-   running net price.
+   running net price. A coupon's minimum order amount is checked against that running net price
+   (after promotions, presets and the manual discount), never the subtotal; a refused coupon is
+   reported in ``not_applied`` with the shortfall and every other discount stays.
 7. **Fees**, then 8. **taxes** per the dealer's ``taxes.FeeTaxTable`` (``apply_fee_tax_table``):
    VAT included (extracted, informational) or sales tax added; the trade-in allowance reduces the
    base of a tax with trade-in credit. Rounded per the market (``taxes.TaxRounding``): once per
@@ -68,6 +70,7 @@ from app.domain.finance import (
     FinanceScenario,
     LeaseScenario,
     apply_apr_subvention,
+    balloon_from_percent,
     desking_grid,
     quote_lease,
 )
@@ -466,12 +469,21 @@ def _quote_payment(
         if request.bank is not None:
             request.bank.check_down_payment(balance, down, currency)
         fees = _money(request.lender_fees, currency, "Lender fees", "lender_fees")
+        if request.balloon_percent is not None:
+            balloon = balloon_from_percent(offer.net_price, request.balloon_percent, currency)
+        elif request.balloon_amount is not None:
+            balloon = _money(request.balloon_amount, currency, "Balloon", "balloon")
+        else:
+            balloon = round_money(ZERO, currency)
+        if request.bank is not None and balloon > ZERO:
+            request.bank.check_balloon(offer.net_price, balloon, request.term_months, currency)
         quote = FinanceScenario(
             amount_financed=balance - down,
             apr_percent=apr,
             term_months=request.term_months,
             currency=currency,
             lender_fees=fees,
+            balloon=balloon,
         ).quote()
         return PaymentQuote(
             PaymentKind.FINANCE,
@@ -486,6 +498,7 @@ def _quote_payment(
             bank_name,
             quote.monthly_payment,
             finance=quote,
+            balloon_payment=balloon if balloon > ZERO else None,
             **_standard_label(request, FINANCE_LABEL),
         )
     assert isinstance(request, LeasePayment)
@@ -634,7 +647,19 @@ def price_offer(pricing: PricingInput) -> PricedOffer:
             code="MANUAL", label=Text(N_("Manual discount")), kind=LineKind.MANUAL_DISCOUNT, requested=requested,
             note=note
         )
-    for choice in selection.in_stage(Stage.COUPON):
+    # A coupon's minimum order amount is checked against the running net price it lands on (after the
+    # promotions, presets and manual discount above), not the pre-discount subtotal: select again with
+    # that base and keep only the coupon stage of the second answer.
+    coupon_selection = select_promotions(pricing.promotions, context, pricing.now_utc, coupon_base=build.total)
+    coupon_skips = {s.promotion.id for s in selection.not_applied if s.promotion.stage is Stage.COUPON}
+    not_applied = [n for n in not_applied if n.source != "promotion" or n.promotion_id not in coupon_skips]
+    not_applied.extend(
+        NotApplied("promotion", s.promotion.code, s.promotion.name, s.reason.value, s.message, s.promotion.id,
+                   s.line_id, s.blocked_by)
+        for s in coupon_selection.not_applied
+        if s.promotion.stage is Stage.COUPON
+    )
+    for choice in coupon_selection.in_stage(Stage.COUPON):
         applied.append(_apply_promotion(build, choice.promotion, Stage.COUPON, choice.line_id, choice.coupon_code))
 
     # Steps 7-8: fees and taxes on the net amount of each tax base.

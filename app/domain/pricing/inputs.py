@@ -240,6 +240,11 @@ class FinancePayment:
     an applied APR-subvention promotion may lower the APR (``finance.apply_apr_subvention``).
     ``lender_fees`` are paid to the lender at signing (part of the cost of credit). ``label``: as
     ``CashPayment.label`` (empty = the standard "Finance N months", carried as a code).
+    Balloon (final payment, optional, at most one of the two): ``balloon_amount`` (≥ 0, offer
+    currency) or ``balloon_percent`` (0..100) of the offer's net price (the agreed selling price
+    after every discount, before fees and taxes — the price markets quote a deferred instalment or
+    PCP future value on); with a ``bank`` it must be one the bank writes for the term
+    (``PartnerBankTerms.check_balloon``). Raises ``PricingError`` for both given or a bad value.
     """
 
     term_months: int
@@ -248,12 +253,20 @@ class FinancePayment:
     bank: PartnerBankTerms | None = None
     lender_fees: Decimal = ZERO
     label: str = ""
+    balloon_amount: Decimal | None = None
+    balloon_percent: Decimal | None = None
 
     def __post_init__(self) -> None:
         _term(self.term_months)
         object.__setattr__(self, "apr_percent", _apr_source(self.apr_percent, self.bank, "A loan"))
         object.__setattr__(self, "down_payment", to_amount(self.down_payment, "Down payment", "down_payment"))
         object.__setattr__(self, "lender_fees", to_amount(self.lender_fees, "Lender fees", "lender_fees"))
+        if self.balloon_amount is not None and self.balloon_percent is not None:
+            raise PricingError("A balloon is an amount or a percent, not both", "balloon")
+        if self.balloon_amount is not None:
+            object.__setattr__(self, "balloon_amount", to_amount(self.balloon_amount, "Balloon", "balloon"))
+        if self.balloon_percent is not None:
+            object.__setattr__(self, "balloon_percent", to_percent(self.balloon_percent, "Balloon", "balloon"))
 
 
 @dataclass(frozen=True, slots=True)

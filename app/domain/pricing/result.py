@@ -152,7 +152,8 @@ class PaymentQuote:
     ``due_at_signing`` (cash: the balance due; loan: the down payment + lender fees; lease:
     ``LeaseQuote.due_at_signing``); ``apr_percent`` used and the bank's ``standard_apr_percent``;
     ``subvention_promotion_id`` when an APR-subvention promotion lowered it; ``monthly_payment``
-    None for cash; ``finance`` / ``lease`` the full quotes from ``app.domain.finance``.
+    None for cash; ``balloon_payment`` the final payment a balloon loan owes with its last month
+    (None without one); ``finance`` / ``lease`` the full quotes from ``app.domain.finance``.
 
     ``label`` is English (or the request's custom text); ``label_code`` and ``label_params`` say
     the same without a language (``"finance_months"``, ``{"months": 60}``) so that a saved offer
@@ -175,6 +176,7 @@ class PaymentQuote:
     lease: LeaseQuote | None = None
     label_code: str = ""
     label_params: Mapping[str, int] = field(default_factory=dict, hash=False)
+    balloon_payment: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

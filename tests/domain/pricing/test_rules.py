@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.domain.finance import DownPaymentBelowMinimumError, NoAPRForTermError
+from app.domain.finance import BalloonError, DownPaymentBelowMinimumError, NoAPRForTermError, PartnerBankTerms
 from app.domain.option_rules import ConflictKind
 from app.domain.pricing import (
     AccessoryChoice,
@@ -174,6 +174,36 @@ def test_coupons_come_last_after_the_manual_discount() -> None:
         (LineKind.COUPON, D("1400000")),
     ]
     assert offer.net_price == D("26600000")
+
+
+@pytest.mark.parametrize(
+    ("minimum", "manual", "discounts", "net", "refusal"),
+    [
+        # Subtotal 30,000,000, no other discount: the coupon's 30,000,000 minimum is met (inclusive).
+        (D("30000000"), None, [(LineKind.COUPON, D("1500000"))], D("28500000"), None),
+        # Manual 2,000,000 → 28,000,000 ≥ 28,000,000: 5 % × 28,000,000 = 1,400,000.
+        (D("28000000"), D("2000000"), [(LineKind.MANUAL_DISCOUNT, D("2000000")), (LineKind.COUPON, D("1400000"))],
+         D("26600000"), None),
+        # Manual 2,000,000 → 28,000,000 < 29,000,000: the coupon is refused, 1,000,000 short; the manual stays.
+        (D("29000000"), D("2000000"), [(LineKind.MANUAL_DISCOUNT, D("2000000"))], D("28000000"),
+         "Coupon 5% needs at least 29000000 KRW after the other discounts; this offer comes to 28000000 KRW, "
+         "1000000 KRW short"),
+    ],
+    ids=["no-discount-inclusive", "after-manual-inclusive", "after-manual-short"],
+)
+def test_coupon_minimum_is_checked_on_the_running_net_price(minimum, manual, discounts, net, refusal) -> None:
+    coupon = replace(SEOUL_COUPON, min_order_amount=minimum)
+    offer = price_offer(
+        seoul(promotions=(coupon,), coupon_codes=("SEOUL5",),
+              manual_discount=None if manual is None else ManualDiscount(amount=manual))
+    )
+    assert [(line.kind, line.amount) for line in offer.discount_lines] == discounts
+    assert offer.net_price == net
+    refused = [n for n in offer.not_applied if n.code == "C5"]
+    if refusal is None:
+        assert refused == []
+    else:
+        assert [(n.reason, str(n.message)) for n in refused] == [("below_minimum_order", refusal)]
 
 
 def test_item_coupon_cannot_take_a_line_below_zero() -> None:
@@ -483,3 +513,38 @@ def test_negative_minimum_gross_lowers_the_floor_below_cost_but_never_below_zero
     worthless = StockVehicle(stock_number="T10", label="Parts car", model_code="X", trim_code="X",
                              list_price=D("300.00"), acquisition_cost=D("100.00"))
     assert price_offer(toronto(vehicle=worthless, minimum_gross=D("-500.00"))).price_floor == D("0.00")
+
+
+# --- balloon (final) payment ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("request_", "monthly", "balloon"),
+    [
+        # Net price 30,000,000; 40 % = 12,000,000; 0 %: (30,000,000 − 12,000,000) / 36 = 500,000.
+        (FinancePayment(36, D("0"), D("0"), balloon_percent=D("40")), D("500000"), D("12000000")),
+        # Down 3,000,000 → 27,000,000 financed; balloon 6,000,000; 0 %: 21,000,000 / 12 = 1,750,000.
+        (FinancePayment(12, D("3000000"), D("0"), balloon_amount=D("6000000")), D("1750000"), D("6000000")),
+        (FinancePayment(12, D("0"), D("0")), D("2500000"), None),
+    ],
+    ids=["percent-of-net-price", "amount-with-down-payment", "none"],
+)
+def test_balloon_lowers_the_monthly_payment(request_, monthly, balloon) -> None:
+    (_, loan) = price_offer(seoul(payments=(CashPayment(), request_))).payments
+    assert (loan.monthly_payment, loan.balloon_payment) == (monthly, balloon)
+    assert loan.finance is not None and loan.finance.schedule[-1].balloon == (balloon or 0)
+
+
+def test_balloon_amount_and_percent_together_are_refused() -> None:
+    with pytest.raises(PricingError, match="not both"):
+        FinancePayment(36, D("0"), D("0"), balloon_amount=D("1"), balloon_percent=D("1"))
+
+
+def test_partner_bank_balloon_limit_applies_per_term() -> None:
+    bank = PartnerBankTerms("Hana Capital", ((1, 60, D("0")),), D("0"), 60, balloon_bands=((24, 36, D("30")),))
+    ok = price_offer(seoul(payments=(FinancePayment(36, bank=bank, balloon_percent=D("30")),))).payments[0]
+    assert ok.balloon_payment == D("9000000") and ok.monthly_payment == D("583333")  # 21,000,000 / 36 = 583,333.3…
+    with pytest.raises(BalloonError, match="at most 9000000 KRW"):
+        price_offer(seoul(payments=(FinancePayment(36, bank=bank, balloon_percent=D("40")),)))
+    with pytest.raises(BalloonError, match="no balloon payment for a 48-month term"):
+        price_offer(seoul(payments=(FinancePayment(48, bank=bank, balloon_percent=D("10")),)))
