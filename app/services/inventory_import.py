@@ -12,9 +12,11 @@ Rules (documented for dealers in the import page and tested on the real Kijiji e
   as the stock number, with a warning. A row with neither a valid VIN nor a stock number is
   **rejected**: a used car without a VIN cannot be told apart from the next one, and keying it by
   its content would create a new phantom vehicle every time its price changes.
-* A row whose VIN is present but invalid (length, alphabet, a check digit that the region
-  requires) is rejected; VIN warnings (check digit outside North America/China, make or year
-  disagreeing with the VIN) keep the row.
+* A row whose VIN is present but invalid (length, alphabet, a check digit that the region or
+  market requires) is rejected; VIN warnings (make or year disagreeing with the VIN; a check
+  digit on a vehicle built outside North America/China for a dealer outside the US and Canada)
+  keep the row. A US or Canadian dealer's VINs all need a valid check digit, whatever the maker
+  (49 CFR 565.15 / CMVSS 115 bind every vehicle sold there).
 * Make, model and model year are required; an unreadable price, odometer, year or condition
   rejects the row. A price of 0 or none is a warning and the vehicle is stored unpriced (kept off
   the online display). Missing condition → ``used`` with a warning. Over-long text is cut with a
@@ -191,18 +193,23 @@ class ImportReport:
 
 @dataclass(frozen=True, slots=True)
 class ImportContext:
-    """What validation needs to know about the dealer: currency, odometer unit, latest model year."""
+    """What validation needs to know about the dealer: currency, odometer unit, latest model year, market.
+
+    ``market`` is the dealer's country (ISO 3166 alpha-2); it decides whether every VIN must carry
+    a valid check digit (``app.domain.vin.check_digit_required``: the US and Canada).
+    """
 
     currency: str
     unit: DistanceUnit
     latest_year: int
+    market: str | None = None
 
     @classmethod
     def for_dealer(cls, dealer: Dealer, today: date | None = None) -> ImportContext:
         """Build the context of ``dealer``: miles in the US and UK, kilometres elsewhere; model year ≤ next year."""
         today = today or utcnow().date()
         unit = DistanceUnit.MI if dealer.country in {"US", "GB"} else DistanceUnit.KM
-        return cls(currency=dealer.currency, unit=unit, latest_year=today.year + 1)
+        return cls(currency=dealer.currency, unit=unit, latest_year=today.year + 1, market=dealer.country)
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -292,7 +299,12 @@ def validate_row(
 
     vin: str | None = None
     raw_vin = _as_raw(cells.get(CanonicalField.VIN))
-    check = check_vin(None if raw_vin is None else str(raw_vin), make=values.get("make") or None, model_year=year)
+    check = check_vin(
+        None if raw_vin is None else str(raw_vin),
+        make=values.get("make") or None,
+        model_year=year,
+        market=context.market,
+    )
     if check.is_valid:
         vin = check.vin
         for warning in check.warnings:
