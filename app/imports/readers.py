@@ -547,6 +547,19 @@ def read_member(data: bytes, info: zipfile.ZipInfo, *, what: str = "ZIP file") -
     return b"".join(iter_member(data, info, what=what))
 
 
+def verify_zip(data: bytes, limits: ZipLimits = ZipLimits(), *, what: str = "ZIP file") -> None:
+    """Check ``data`` with ``open_zip_safely`` and inflate every entry once, keeping nothing.
+
+    Memory stays at one 64 KB chunk per step; afterwards every entry is known to inflate to
+    exactly its declared size, so a reader that inflates an entry whole (openpyxl,
+    ``zipfile.read``) cannot be made to use more. Raises ``ImportFileError`` (see ``iter_member``).
+    """
+    with open_zip_safely(data, limits, what=what) as archive:
+        for info in archive.infolist():
+            for _chunk in iter_member(data, info, what=what):
+                pass
+
+
 # --- XLSX --------------------------------------------------------------------------------
 
 
@@ -573,11 +586,7 @@ def _load_workbook(data: bytes, *, data_only: bool) -> Any:
 
 
 def _read_xlsx(data: bytes, *, sheet: str | None, max_rows: int) -> ImportTable:
-    with open_zip_safely(data, what="Excel file") as archive:
-        # Inflate every part once under its hard limit: openpyxl reads some parts whole.
-        for info in archive.infolist():
-            for _chunk in iter_member(data, info, what="Excel file"):
-                pass
+    verify_zip(data, what="Excel file")  # openpyxl reads some parts whole
     workbook = _load_workbook(data, data_only=True)
     try:
         names = tuple(workbook.sheetnames)
@@ -762,6 +771,7 @@ __all__ = [
     "iter_member",
     "open_zip_safely",
     "read_member",
+    "verify_zip",
     "read_table",
     "sniff_delimiter",
     "unsafe_member_name",
