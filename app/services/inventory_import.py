@@ -43,7 +43,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -60,6 +60,7 @@ from app.imports.values import (
     ValueParseError,
     VehicleCondition,
     clean_text,
+    file_decimal_separator,
     looks_like_formula,
     parse_condition,
     parse_model_year,
@@ -91,6 +92,8 @@ TEXT_FIELDS: dict[CanonicalField, tuple[str, int | None]] = {
     CanonicalField.HISTORY_REPORT_URL: ("history_report_url", 500),
     CanonicalField.DEALER_ADDRESS: ("location", 200),
 }
+#: Amount fields, read in the file's number dialect (``validate_table``).
+MONEY_FIELDS: tuple[CanonicalField, ...] = (CanonicalField.PRICE, CanonicalField.MSRP, CanonicalField.COST)
 #: Fields an import can fill (``DOORS`` is recognised by the mapper but not stored).
 IMPORTABLE_FIELDS: tuple[CanonicalField, ...] = (
     CanonicalField.VIN,
@@ -196,20 +199,27 @@ class ImportContext:
     """What validation needs to know about the dealer: currency, odometer unit, latest model year, market.
 
     ``market`` is the dealer's country (ISO 3166 alpha-2); it decides whether every VIN must carry
-    a valid check digit (``app.domain.vin.check_digit_required``: the US and Canada).
+    a valid check digit (``app.domain.vin.check_digit_required``: the US and Canada). ``locale``
+    (Babel, ``"de_DE"``) is the dealer's number convention, the last word on a file's decimal
+    separator; ``decimal_separator`` is that file's separator once ``validate_table`` decided it.
     """
 
     currency: str
     unit: DistanceUnit
     latest_year: int
     market: str | None = None
+    locale: str | None = None
+    decimal_separator: str | None = None
 
     @classmethod
     def for_dealer(cls, dealer: Dealer, today: date | None = None) -> ImportContext:
         """Build the context of ``dealer``: miles in the US and UK, kilometres elsewhere; model year ≤ next year."""
         today = today or utcnow().date()
         unit = DistanceUnit.MI if dealer.country in {"US", "GB"} else DistanceUnit.KM
-        return cls(currency=dealer.currency, unit=unit, latest_year=today.year + 1, market=dealer.country)
+        locale = dealer.locale if "_" in (dealer.locale or "") else f"{dealer.locale}_{dealer.country}"
+        return cls(
+            currency=dealer.currency, unit=unit, latest_year=today.year + 1, market=dealer.country, locale=locale
+        )
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -339,7 +349,9 @@ def validate_row(
         if canonical not in cells:
             continue
         try:
-            amount = check_amount(parse_price(_as_raw(cells[canonical]), currency=context.currency))
+            amount = check_amount(parse_price(
+                _as_raw(cells[canonical]), currency=context.currency, decimal=context.decimal_separator
+            ))
         except (ValueParseError, TypeError, ArithmeticError) as exc:
             issue(canonical, _reason(exc))
             continue
@@ -351,7 +363,9 @@ def validate_row(
 
     if CanonicalField.COST in cells:
         try:
-            cost = check_amount(parse_price(_as_raw(cells[CanonicalField.COST]), currency=context.currency))
+            cost = check_amount(parse_price(
+                _as_raw(cells[CanonicalField.COST]), currency=context.currency, decimal=context.decimal_separator
+            ))
         except (ValueParseError, TypeError, ArithmeticError) as exc:
             issue(CanonicalField.COST, _reason(exc).replace("Price", "Cost", 1))
         else:
@@ -408,8 +422,20 @@ def validate_table(
 
     ``progress(rows_done, total)`` is called every ``every`` rows (no database access here, so a
     progress writer may use its own short transactions meanwhile).
+    Money columns are read in the file's number dialect: one pass over their cells first decides
+    the decimal separator (``app.imports.values.file_decimal_separator``: cells like ``1.234,56``
+    across the columns, then a ``;`` delimiter, then the dealer's locale); a ``173,900`` that the
+    dialect cannot settle is rejected as ambiguous instead of guessed.
     """
     columns = {canonical: column for column, canonical in mapping.columns.items() if canonical in IMPORTABLE_FIELDS}
+    money = [columns[canonical] for canonical in MONEY_FIELDS if canonical in columns]
+    if money and context.decimal_separator is None:
+        decimal, _source = file_decimal_separator(
+            (source.values.get(column) for source in table.rows() for column in money),
+            delimiter=table.delimiter,
+            locale=context.locale,
+        )
+        context = replace(context, decimal_separator=decimal)
     accepted: list[VehicleRow] = []
     for source in table.rows():
         report.total_rows += 1

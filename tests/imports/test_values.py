@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -10,8 +11,11 @@ from app.imports.values import (
     DistanceUnit,
     ValueParseError,
     VehicleCondition,
+    ambiguous_separator,
     clean_text,
     csv_safe,
+    decimal_evidence,
+    file_decimal_separator,
     is_missing,
     looks_like_formula,
     parse_condition,
@@ -286,3 +290,70 @@ def test_looks_like_formula_and_is_missing():
 @given(st.text())
 def test_property_csv_safe_output_never_starts_a_formula(text):
     assert not looks_like_formula(csv_safe(text))
+
+
+# --- number dialects ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "ambiguous", "evidence"),
+    [
+        ("173,900", ",", None),  # 173900 or 173.9
+        ("1.234", ".", None),  # 1234 or 1.234
+        ("12 173,900", ",", None),
+        ("1.234,56", None, ","),  # both: the last one is decimal
+        ("25,998.00", None, "."),
+        ("12,5", None, ","),  # not three digits after it: decimal
+        ("25998.00", None, "."),
+        ("1.234.567", None, ","),  # a repeated dot groups, so the comma is decimal
+        ("1,234,567", None, "."),
+        ("€ 1.234,56", None, ","),  # marks around the number are ignored
+        ("173900", None, None),
+        ("", None, None),
+    ],
+)
+def test_ambiguous_separator_and_decimal_evidence(text, ambiguous, evidence):
+    assert ambiguous_separator(text) == ambiguous
+    assert decimal_evidence(text) == evidence
+
+
+@pytest.mark.parametrize(
+    ("cells", "delimiter", "locale", "expected"),
+    [
+        (["173,900", "1.234,56", "9.990,00"], ",", "en_CA", (",", "column")),  # the column's 1.234,56 wins
+        (["173,900", "25,998.00"], ";", "de_DE", (".", "column")),  # ... over the delimiter and the locale
+        (["173,900", "25998"], ";", "en_CA", (",", "delimiter")),  # nothing proven: a ';' CSV has decimal commas
+        (["173,900", "25998"], ",", "de_DE", (",", "locale")),
+        (["173,900"], ",", "ru_RU", (",", "locale")),
+        (["173,900"], None, "en_CA", (".", "locale")),
+        (["173,900"], None, "ko_KR", (".", "locale")),
+        (["173,900"], None, "th_TH", (".", "locale")),
+        (["12,5", "7.5"], None, "de_DE", (",", "locale")),  # a tie proves nothing
+        ([Decimal("173900"), 25998, None], None, None, (".", "locale")),  # typed numbers prove nothing
+        (["173,900"], None, "xx_YY", (".", "locale")),  # unknown locale
+    ],
+)
+def test_file_decimal_separator(cells, delimiter, locale, expected):
+    assert file_decimal_separator(cells, delimiter=delimiter, locale=locale) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "decimal", "expected"),
+    [
+        ("173,900", "EUR", ".", Decimal("173900.00")),  # ',' groups in a decimal-point file
+        ("173.900", "EUR", ",", Decimal("173900.00")),  # '.' groups in a decimal-comma file
+        ("173.900 €", "EUR", ",", Decimal("173900.00")),
+        ("1.234,56", "EUR", ",", Decimal("1234.56")),  # unambiguous values read by their shape
+        ("25,998.00", "CAD", ",", Decimal("25998.00")),
+        ("173,900", "EUR", None, Decimal("173900.00")),  # no dialect known (API): the old reading
+        ("173,900", "EUR", ",", "ambiguous: ',' is the decimal separator in this file"),
+        ("1.234", "USD", ".", "ambiguous: '.' is the decimal separator in this file"),
+        ("173,900 RUB", "RUB", ",", "if ',' separates thousands, write 173900"),
+    ],
+)
+def test_parse_price_in_a_dialect(value, currency, decimal, expected):
+    if isinstance(expected, Decimal):
+        assert parse_price(value, currency=currency, decimal=decimal) == expected
+    else:
+        with pytest.raises(ValueParseError, match=re.escape(expected)):
+            parse_price(value, currency=currency, decimal=decimal)
