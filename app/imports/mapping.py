@@ -47,6 +47,7 @@ class CanonicalField(StrEnum):
     IMAGE_URL = "image_url"
     HISTORY_REPORT_URL = "history_report_url"
     DEALER_ADDRESS = "dealer_address"
+    ARRIVAL_DATE = "arrival_date"
 
 
 #: Fields every row needs; a vehicle also needs a VIN or a stock number.
@@ -126,6 +127,13 @@ SYNONYMS: dict[CanonicalField, tuple[str, ...]] = {
         "carfax_link", "carfax", "carproof", "history report", "history_report_url", "autocheck",
     ),
     CanonicalField.DEALER_ADDRESS: ("dealer_address", "address", "location", "dealer location"),
+    # The day the car came into stock (days in stock count from it).
+    CanonicalField.ARRIVAL_DATE: (
+        "arrival_date", "arrival date", "in stock date", "in-stock date", "date in stock", "in stock since",
+        "stock date", "date received", "received date", "received", "arrived", "date arrived", "inventory date",
+        "eingangsdatum", "lagereingang", "zugangsdatum", "입고일", "입고일자", "입고날짜", "วันที่รับรถ",
+        "วันที่เข้าสต็อก", "дата поступления", "дата прихода", "дата постановки на склад",
+    ),
 }
 
 _NUMBER_WORDS = frozenset({"#", "no", "num", "nbr", "nr", "number", "№"})

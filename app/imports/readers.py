@@ -125,6 +125,9 @@ class ImportTable:
     encoding: str | None = None
     encoding_guessed: bool = False
     delimiter: str | None = None
+    #: XLSX only: the workbook's date system (``openpyxl`` ``workbook.epoch``: 1899-12-30 for the
+    #: 1900 system, 1904-01-01 for the Mac 1904 system) to read date serial numbers with.
+    date_epoch: datetime | None = None
     sheet: str | None = None
     sheet_names: tuple[str, ...] = ()
     _rows: Callable[[], Iterator[SourceRow]] = field(default=lambda: iter(()), repr=False, compare=False)
@@ -600,6 +603,7 @@ def _read_xlsx(data: bytes, *, sheet: str | None, max_rows: int) -> ImportTable:
         else:
             chosen = sheet
         header, header_row = _xlsx_header(workbook[chosen])
+        date_epoch = workbook.epoch
     finally:
         workbook.close()
 
@@ -648,7 +652,8 @@ def _read_xlsx(data: bytes, *, sheet: str | None, max_rows: int) -> ImportTable:
             book.close()
 
     return ImportTable(
-        format=FileFormat.XLSX, header=header, sheet=chosen, sheet_names=worksheet_names, _rows=rows, _count=count
+        format=FileFormat.XLSX, header=header, sheet=chosen, sheet_names=worksheet_names, date_epoch=date_epoch,
+        _rows=rows, _count=count,
     )
 
 

@@ -19,6 +19,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -406,6 +407,63 @@ def parse_model_year(value: RawValue, *, latest: int | None = None) -> int | Non
     return year
 
 
+# --- dates -------------------------------------------------------------------------------
+
+#: The 1900 date system's epoch as openpyxl gives it (serial 1 = 1900-01-01, with Lotus's 1900-02-29).
+EXCEL_1900_EPOCH = datetime(1899, 12, 30)
+_DATE_FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"), "ymd"),  # ISO 8601, 2026/11/03
+    (re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})"), "dmy"),  # German and Russian 03.11.2026
+)
+
+
+def parse_arrival_date(
+    value: RawValue | date, *, epoch: datetime | None = None, today: date | None = None
+) -> date | None:
+    """Parse an in-stock / arrival date cell into a ``date``.
+
+    Accepts a ``date``/``datetime`` (XLSX date cells), ISO text (``"2026-11-03"``, also with a
+    time or ``/``), ``"03.11.2026"`` (day first, as German and Russian write it) and, when
+    ``epoch`` is the workbook's date system, a serial number (an XLSX date typed into a
+    general-formatted cell: ``46329`` → 2026-11-03 in the 1900 system), converted with
+    ``openpyxl.utils.datetime.from_excel``. Slash dates such as ``03/11/2026`` read both ways
+    and are refused. ``today`` refuses future dates. Returns ``None`` for a missing cell;
+    raises ``ValueParseError`` otherwise.
+    """
+    if isinstance(value, datetime):
+        result = value.date()
+    elif isinstance(value, date):
+        result = value
+    else:
+        _check_type(value)
+        if value is None or is_missing(value):
+            return None
+        if isinstance(value, (int, Decimal)) or _text(str(value)).replace(".", "", 1).isdigit():
+            number = Decimal(value if isinstance(value, (int, Decimal)) else _text(value))
+            if epoch is None or not number.is_finite() or not 1 <= number < 2_958_466:  # 9999-12-31
+                raise ValueParseError(f"Date {value!r} is not a date.")
+            from openpyxl.utils.datetime import from_excel  # lazy: only XLSX serials need it
+
+            result = from_excel(float(number), epoch=epoch).date()  # a day count, not money: float is exact here
+        else:
+            result = _date_from_text(_text(value), value)
+    if today is not None and result > today:
+        raise ValueParseError(f"Date {value!r} is in the future.")
+    return result
+
+
+def _date_from_text(text: str, original: object) -> date:
+    head = text.split("T")[0].split(" ")[0]
+    for pattern, _order in _DATE_FORMATS:
+        match = pattern.fullmatch(head)
+        if match:
+            try:
+                return date(int(match["y"]), int(match["m"]), int(match["d"]))
+            except ValueError:
+                break
+    raise ValueParseError(f"Date {original!r} is not a date (write it as 2026-11-03).")
+
+
 # --- condition ---------------------------------------------------------------------------
 
 
@@ -524,6 +582,7 @@ __all__ = [
     "is_missing",
     "locale_decimal_separator",
     "looks_like_formula",
+    "parse_arrival_date",
     "parse_condition",
     "parse_model_year",
     "parse_odometer",

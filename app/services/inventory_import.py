@@ -25,6 +25,10 @@ Rules (documented for dealers in the import page and tested on the real Kijiji e
 * Duplicates in one file: later rows of the same vehicle (same VIN, or same stock number) are
   **merged** into the first: the later row's values win (a warning names the row when they
   differ). Counted as ``duplicates``.
+* Arrival (an ``arrival date`` / "in stock since" / ``Eingangsdatum`` / ``입고일`` column): the day the
+  car came into stock, from which days in stock count; a date cell, ISO text, ``03.11.2026``, or an XLSX
+  date serial number (read with the workbook's 1900 or 1904 date system). A future or unreadable date
+  rejects the row; without the column (or with an empty cell) a new vehicle arrives on the import day.
 * Acquisition cost (a ``cost`` / "acquisition cost" / "purchase price" column, internal): written
   when the cell holds an amount in the dealer's currency. An empty cell, or 0, leaves the stored
   cost as it is (a DMS export without the figure must not erase a cost typed on the vehicle page);
@@ -62,6 +66,7 @@ from app.imports.values import (
     clean_text,
     file_decimal_separator,
     looks_like_formula,
+    parse_arrival_date,
     parse_condition,
     parse_model_year,
     parse_odometer,
@@ -104,6 +109,7 @@ IMPORTABLE_FIELDS: tuple[CanonicalField, ...] = (
     CanonicalField.MSRP,
     CanonicalField.COST,
     CanonicalField.ODOMETER,
+    CanonicalField.ARRIVAL_DATE,
     *TEXT_FIELDS,
 )
 STOCK_NUMBER_MAX = 40
@@ -202,6 +208,8 @@ class ImportContext:
     a valid check digit (``app.domain.vin.check_digit_required``: the US and Canada). ``locale``
     (Babel, ``"de_DE"``) is the dealer's number convention, the last word on a file's decimal
     separator; ``decimal_separator`` is that file's separator once ``validate_table`` decided it.
+    ``today`` refuses arrival dates in the future; ``date_epoch`` is an XLSX workbook's date
+    system, to read date serial numbers with (``app.imports.values.parse_arrival_date``).
     """
 
     currency: str
@@ -210,6 +218,8 @@ class ImportContext:
     market: str | None = None
     locale: str | None = None
     decimal_separator: str | None = None
+    today: date | None = None
+    date_epoch: datetime | None = None
 
     @classmethod
     def for_dealer(cls, dealer: Dealer, today: date | None = None) -> ImportContext:
@@ -218,7 +228,8 @@ class ImportContext:
         unit = DistanceUnit.MI if dealer.country in {"US", "GB"} else DistanceUnit.KM
         locale = dealer.locale if "_" in (dealer.locale or "") else f"{dealer.locale}_{dealer.country}"
         return cls(
-            currency=dealer.currency, unit=unit, latest_year=today.year + 1, market=dealer.country, locale=locale
+            currency=dealer.currency, unit=unit, latest_year=today.year + 1, market=dealer.country, locale=locale,
+            today=today,
         )
 
 
@@ -361,6 +372,18 @@ def validate_row(
     if CanonicalField.PRICE not in cells:
         issue(CanonicalField.PRICE, "No price: the vehicle is kept off the online display until it is priced.", WARNING)
 
+    if CanonicalField.ARRIVAL_DATE in cells:
+        cell = cells[CanonicalField.ARRIVAL_DATE]
+        try:
+            arrived = parse_arrival_date(
+                cell if isinstance(cell, date) else _as_raw(cell), epoch=context.date_epoch, today=context.today
+            )
+        except (ValueParseError, TypeError, ArithmeticError, OverflowError) as exc:
+            issue(CanonicalField.ARRIVAL_DATE, _reason(exc))
+        else:
+            if arrived is not None:
+                values["arrival_date"] = arrived
+
     if CanonicalField.COST in cells:
         try:
             cost = check_amount(parse_price(
@@ -436,6 +459,8 @@ def validate_table(
             locale=context.locale,
         )
         context = replace(context, decimal_separator=decimal)
+    if table.date_epoch is not None:
+        context = replace(context, date_epoch=table.date_epoch)
     accepted: list[VehicleRow] = []
     for source in table.rows():
         report.total_rows += 1
@@ -581,7 +606,10 @@ def reconcile(session: Session, rows: list[VehicleRow], report: ImportReport) ->
 
 
 def apply_plan(session: Session, plan: ImportPlan, dealer: Dealer, *, source: str) -> None:
-    """Create and update the planned vehicles (flush only). New vehicles arrive in stock today."""
+    """Create and update the planned vehicles (flush only).
+
+    New vehicles arrive in stock on the file's arrival date, else today (days in stock count from it).
+    """
     context_unit = ImportContext.for_dealer(dealer).unit
     now = utcnow()
     new: list[StockVehicle] = []
@@ -595,9 +623,8 @@ def apply_plan(session: Session, plan: ImportPlan, dealer: Dealer, *, source: st
                 odometer_unit=context_unit,
                 status=VehicleStatus.IN_STOCK,
                 status_changed_at=now,
-                arrival_date=now.date(),
                 source=source,
-                **unit.values,
+                **{"arrival_date": now.date(), **unit.values},
             )
             new.append(vehicle)
             unit.existing = vehicle

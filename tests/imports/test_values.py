@@ -1,6 +1,7 @@
 import csv
 import io
 import re
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -18,6 +19,7 @@ from app.imports.values import (
     file_decimal_separator,
     is_missing,
     looks_like_formula,
+    parse_arrival_date,
     parse_condition,
     parse_model_year,
     parse_odometer,
@@ -357,3 +359,43 @@ def test_parse_price_in_a_dialect(value, currency, decimal, expected):
     else:
         with pytest.raises(ValueParseError, match=re.escape(expected)):
             parse_price(value, currency=currency, decimal=decimal)
+
+
+# --- arrival dates ---------------------------------------------------------------------------
+# Serials by hand: 2025-01-01 is 45658 in the 1900 system (epoch 1899-12-30), 2026-01-01 is
+# 45658 + 365 = 46023, and 3 November is day 31+28+31+30+31+30+31+31+30+31+3 = 307 of 2026, so
+# 2026-11-03 = 46023 + 306 = 46329. The 1904 system starts 1,462 days later: 46329 - 1462 = 44867.
+E1900, E1904 = datetime(1899, 12, 30), datetime(1904, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "epoch", "expected"),
+    [
+        (46329, E1900, date(2026, 11, 3)),
+        (Decimal("46329"), E1900, date(2026, 11, 3)),
+        ("46329", E1900, date(2026, 11, 3)),
+        (44867, E1904, date(2026, 11, 3)),
+        (Decimal("46329.75"), E1900, date(2026, 11, 3)),  # a time of day is dropped
+        (datetime(2026, 11, 3, 9, 30), None, date(2026, 11, 3)),  # an XLSX date cell
+        (date(2026, 11, 3), None, date(2026, 11, 3)),
+        ("2026-11-03", None, date(2026, 11, 3)),
+        ("2026-11-03T00:00:00", None, date(2026, 11, 3)),
+        ("2026/11/03", None, date(2026, 11, 3)),
+        ("03.11.2026", None, date(2026, 11, 3)),  # German and Russian: day first
+        ("", None, None),
+        (None, None, None),
+        ("n/a", None, None),
+        (46329, None, "is not a date"),  # a serial needs the workbook's date system
+        ("03/11/2026", None, "is not a date"),  # 3 November or March 11: refused
+        ("2026-02-30", None, "is not a date"),
+        ("soon", None, "is not a date"),
+        ("2026-12-01", None, "is in the future"),  # today is 2026-11-10 below
+    ],
+)
+def test_parse_arrival_date(value, epoch, expected):
+    today = date(2026, 11, 10)
+    if isinstance(expected, str):
+        with pytest.raises(ValueParseError, match=expected):
+            parse_arrival_date(value, epoch=epoch, today=today)
+    else:
+        assert parse_arrival_date(value, epoch=epoch, today=today) == expected
