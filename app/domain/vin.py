@@ -9,12 +9,19 @@ Rules and sources:
   ``1``-``5``) and China (``L``, GB 16735); elsewhere manufacturers may use position 9
   for other data, so a mismatch there is only a warning (``check_digit_required``),
   unless the maker code is unknown too.
+* The market overrides the region: a vehicle sold in the United States or Canada must carry
+  a valid check digit whatever its maker or place of build (49 CFR 565.15 binds every vehicle
+  offered for sale there, and CMVSS 115 adopts it in Canada), so an imported Subaru ``JF…``,
+  Audi ``WAU…`` or Land Rover ``SAL…`` with a wrong position 9 is refused for a US or Canadian
+  dealer (``check_vin(..., market="US")``) and only warned about elsewhere. For those markets
+  the SAE J853 sum is computed even where vininfo says the maker uses position 9 otherwise.
 * Position 10 is the model-year code (30-year cycle, no ``U``, ``Z``, ``0``).
 
-Checksum, manufacturer (WMI), model-year and country decoding come from the
-``vininfo`` library (``Vin.verify_checksum``, ``.manufacturer``, ``.years``,
-``.country``). Only the region policy and the grouping of badge-engineered makes
-(a Jeep built under a Dodge WMI is fine) are ours.
+Manufacturer (WMI), model-year and country decoding come from the ``vininfo`` library
+(``.manufacturer``, ``.years``, ``.country``); the check digit is the SAE J853 sum
+(``sae_check_digit``, the same as vininfo's ``verify_checksum``). Only the region and market
+policy and the grouping of badge-engineered makes (a Jeep built under a Dodge WMI is fine)
+are ours.
 """
 
 from __future__ import annotations
@@ -167,13 +174,48 @@ def vin_region(vin: str) -> VinRegion:
     return VinRegion.UNASSIGNED
 
 
-def check_digit_required(region: VinRegion) -> bool:
-    """Return True when a wrong check digit makes the VIN invalid for ``region``.
+#: Markets (ISO 3166 alpha-2 dealer countries) where every VIN sold needs a valid check digit.
+CHECK_DIGIT_MARKETS: frozenset[str] = frozenset({"US", "CA"})
 
-    Policy: required in North America (49 CFR 565.15) and China (GB 16735); elsewhere
-    position 9 may carry manufacturer data (ISO 3779 leaves it free), so only warn.
+
+def check_digit_required(region: VinRegion, market: str | None = None) -> bool:
+    """Return True when a wrong check digit makes the VIN invalid for ``region`` sold in ``market``.
+
+    ``market`` is the dealer's ISO 3166 alpha-2 country (``"US"``, ``"CA"``…) or ``None``.
+    Policy: required for every vehicle sold in the United States or Canada (49 CFR 565.15,
+    CMVSS 115), and for vehicles built for North America (WMI ``1``-``5``) or China (``L``,
+    GB 16735) anywhere; elsewhere position 9 may carry manufacturer data (ISO 3779 leaves it
+    free), so only warn.
     """
+    if market is not None and market.upper() in CHECK_DIGIT_MARKETS:
+        return True
     return region in (VinRegion.NORTH_AMERICA, VinRegion.CHINA)
+
+
+_TRANSLITERATION = {
+    **{ch: i + 1 for i, ch in enumerate("ABCDEFGH")},
+    **{ch: i + 1 for i, ch in enumerate("JKLMN")},
+    "P": 7,
+    "R": 9,
+    **{ch: i + 2 for i, ch in enumerate("STUVWXYZ")},
+    **{str(d): d for d in range(10)},
+}
+_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def sae_check_digit(vin: str) -> str:
+    """Return the SAE J853 check digit of the 17-character ``vin`` (``"0"``-``"9"`` or ``"X"``).
+
+    Letters transliterate A-H → 1-8, J-N → 1-5, P → 7, R → 9, S-Z → 2-9; each value is
+    multiplied by the weights 8 7 6 5 4 3 2 10 0 9 8 7 6 5 4 3 2, the sum taken modulo 11,
+    10 written ``X``. Whatever the maker: this is the rule North America applies to all.
+    Raises ``VinError`` when ``vin`` is not 17 valid characters.
+    """
+    text = normalize_vin(vin) or ""
+    if not _VIN_RE.fullmatch(text):
+        raise VinError(f"Not a 17-character VIN: {vin!r}")
+    remainder = sum(_TRANSLITERATION[ch] * weight for ch, weight in zip(text, _WEIGHTS, strict=True)) % 11
+    return "X" if remainder == 10 else str(remainder)
 
 
 # --- make names --------------------------------------------------------------------------
@@ -304,11 +346,15 @@ def makes_agree(row_make: str | None, decoded: Iterable[str]) -> bool | None:
 # --- the check ---------------------------------------------------------------------------
 
 
-def check_vin(raw: str | None, *, make: str | None = None, model_year: int | None = None) -> VinCheck:
+def check_vin(
+    raw: str | None, *, make: str | None = None, model_year: int | None = None, market: str | None = None
+) -> VinCheck:
     """Normalise, validate, verify and decode the VIN cell ``raw`` of a stock row.
 
     ``make`` and ``model_year`` are the row's own values; when the VIN decodes to a
     different make group or its year code cannot mean ``model_year``, a warning is added.
+    ``market`` is the selling dealer's country (ISO 3166 alpha-2); ``"US"`` and ``"CA"``
+    hold every VIN to the check digit (see ``check_digit_required``).
     Errors (the VIN is unusable): missing, wrong length, characters outside
     ``A-Z0-9`` or ``I``/``O``/``Q``, a wrong check digit where ``check_digit_required``
     or where the maker code (WMI) is unknown as well.
@@ -365,13 +411,14 @@ def check_vin(raw: str | None, *, make: str | None = None, model_year: int | Non
     decoded_make = makes[0] if len(makes) == 1 else manufacturer
 
     check_digit_ok: bool | None = None
-    if getattr(decoded.assembler, "uses_sae_checkdigit", True):
-        check_digit_ok = decoded.verify_checksum(check_year=False)
+    required = check_digit_required(region, market)
+    if required or getattr(decoded.assembler, "uses_sae_checkdigit", True):
+        check_digit_ok = sae_check_digit(text) == text[8]
         if not check_digit_ok:
             message = f"VIN {text!r} fails the check digit (position 9 is {text[8]!r})."
             # With an unregistered maker code too, nothing vouches for the value
             # ("NEW19JLWRANGLER4D"): refuse it in every region.
-            if check_digit_required(region) or manufacturer is None:
+            if required or manufacturer is None:
                 errors.append(VinIssue(IssueCode.CHECK_DIGIT, message))
             else:
                 warnings.append(VinIssue(IssueCode.CHECK_DIGIT, message))

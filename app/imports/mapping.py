@@ -2,7 +2,8 @@
 
 ``suggest_mapping(header)`` compares each column name with the names dealers' systems
 and classified sites use (``vin_number``, ``Stock #``, ``model_year``, ``list_price``,
-``acquisition cost``/``purchase price``, Kijiji's ``configration`` (sic) ...), in English, Korean, Thai and Russian. Comparison
+``acquisition cost``/``purchase price``, Kijiji's ``configration`` (sic) ...), in English, German (``Marke``, ``Modell``,
+``Preis``, ``Baujahr``, ``Kilometerstand``…), Korean, Thai and Russian. Comparison
 ignores case, accents, spaces, underscores and punctuation; ``#``, ``no``, ``num`` and
 ``nbr`` all read as "number"; a leading "vehicle"/"car" and a trailing "name" are
 ignored when nothing else matches. Each field is fed by at most one column; the dealer
@@ -46,6 +47,7 @@ class CanonicalField(StrEnum):
     IMAGE_URL = "image_url"
     HISTORY_REPORT_URL = "history_report_url"
     DEALER_ADDRESS = "dealer_address"
+    ARRIVAL_DATE = "arrival_date"
 
 
 #: Fields every row needs; a vehicle also needs a VIN or a stock number.
@@ -55,50 +57,68 @@ REQUIRED_FIELDS: tuple[CanonicalField, ...] = (CanonicalField.MAKE, CanonicalFie
 SYNONYMS: dict[CanonicalField, tuple[str, ...]] = {
     CanonicalField.VIN: (
         "vin", "vin_number", "vin no", "vin #", "vin code", "vehicle identification number", "chassis number",
-        "차대번호", "เลขตัวถัง", "вин", "vin код",
+        "차대번호", "เลขตัวถัง", "вин", "vin код", "vin номер", "номер кузова", "fahrgestellnummer", "fin",
+        "fahrzeug identnummer", "หมายเลขตัวถัง",
     ),
     CanonicalField.STOCK_NUMBER: (
         "stock_number", "stock #", "stock no", "stock", "stock id", "stk", "stk #", "stock code",
-        "inventory number", "unit number", "재고번호", "รหัสสต็อก", "складской номер",
+        "inventory number", "unit number", "재고번호", "รหัสสต็อก", "складской номер", "bestandsnummer", "lagernummer",
+        "interne nummer", "재고 코드", "инвентарный номер",
     ),
-    CanonicalField.MODEL_YEAR: ("model_year", "year", "yr", "my", "연식", "년식", "ปี", "ปีรถ", "год", "год выпуска"),
-    CanonicalField.MAKE: ("make", "brand", "manufacturer", "marque", "제조사", "브랜드", "ยี่ห้อ", "марка"),
-    CanonicalField.MODEL: ("model", "모델", "รุ่น", "модель"),
+    CanonicalField.MODEL_YEAR: ("model_year", "year", "yr", "my", "연식", "년식", "ปี", "ปีรถ", "ปีที่ผลิต", "год", "год выпуска",
+        "baujahr", "modelljahr", "jahr", "erstzulassung", "제조년도"),
+    CanonicalField.MAKE: ("make", "brand", "manufacturer", "marque", "제조사", "브랜드", "메이커", "ยี่ห้อ", "марка",
+        "марка автомобиля", "marke", "hersteller", "fabrikat"),
+    CanonicalField.MODEL: ("model", "모델", "모델명", "차명", "รุ่น", "รุ่นรถ", "модель", "modell", "modellbezeichnung"),
     CanonicalField.TRIM: (
         "trim", "trim level", "configration", "configuration", "variant", "grade", "series", "트림", "등급",
-        "เกรด", "รุ่นย่อย", "комплектация",
+        "เกรด", "รุ่นย่อย", "комплектация", "ausstattung", "ausstattungslinie", "variante",
     ),
     CanonicalField.PRICE: (
         "price", "list_price", "asking price", "selling price", "sale price", "internet price", "our price",
-        "retail price", "가격", "판매가", "판매가격", "ราคา", "ราคาขาย", "цена",
+        "retail price", "가격", "판매가", "판매가격", "ราคา", "ราคาขาย", "цена", "цена продажи", "preis",
+        "verkaufspreis", "vk preis", "angebotspreis", "endpreis",
     ),
-    CanonicalField.MSRP: ("msrp", "sticker price", "rrp", "srp", "신차가격", "ราคาป้ายแดง"),
+    CanonicalField.MSRP: (
+        "msrp", "sticker price", "rrp", "srp", "신차가격", "출고가", "ราคาป้ายแดง", "listenpreis", "uvp", "neupreis",
+        "рекомендованная цена",
+    ),
     # What the dealer paid for the car (internal; feeds the gross floor of the offer approval).
     CanonicalField.COST: (
         "acquisition cost", "cost", "purchase price", "unit cost", "dealer cost", "vehicle cost",
         "total cost", "invoice cost", "book value", "매입가", "매입가격", "매입원가", "원가", "ต้นทุน", "ราคาทุน",
-        "себестоимость", "закупочная цена", "цена закупки",
+        "себестоимость", "закупочная цена", "цена закупки", "einkaufspreis", "ek preis", "einstandspreis",
     ),
     CanonicalField.ODOMETER: (
         "odometer", "mileage", "kilometers", "kilometres", "km", "kms", "miles", "odo", "주행거리", "เลขไมล์",
-        "ระยะทาง", "пробег",
+        "ระยะทาง", "ระยะทางวิ่ง", "пробег", "kilometerstand", "km stand", "laufleistung", "tachostand",
     ),
-    CanonicalField.CONDITION: ("condition", "new_used", "new/used", "new or used", "สภาพ", "상태", "состояние"),
-    CanonicalField.BODY_TYPE: ("body_type", "body style", "bodystyle", "body", "차체", "차종", "ประเภทรถ", "кузов"),
+    CanonicalField.CONDITION: (
+        "condition", "new_used", "new/used", "new or used", "สภาพ", "สภาพรถ", "상태", "차량상태", "состояние", "zustand",
+    ),
+    CanonicalField.BODY_TYPE: ("body_type", "body style", "bodystyle", "body", "차체", "차종", "ประเภทรถ", "кузов", "тип кузова",
+        "karosserie", "karosserieform", "aufbau"),
     CanonicalField.DRIVETRAIN: (
-        "drivetrain", "drive train", "wheel_config", "drive type", "drive", "구동방식", "ระบบขับเคลื่อน", "привод",
+        "drivetrain", "drive train", "wheel_config", "drive type", "drive", "구동방식", "ระบบขับเคลื่อน", "привод", "antrieb", "antriebsart",
     ),
-    CanonicalField.TRANSMISSION: ("transmission", "trans", "gearbox", "변속기", "เกียร์", "коробка передач", "кпп"),
-    CanonicalField.FUEL_TYPE: ("fuel_type", "fuel", "연료", "เชื้อเพลิง", "топливо"),
+    CanonicalField.TRANSMISSION: ("transmission", "trans", "gearbox", "변속기", "เกียร์", "коробка передач", "кпп", "getriebe",
+        "getriebeart"),
+    CanonicalField.FUEL_TYPE: (
+        "fuel_type", "fuel", "연료", "เชื้อเพลิง", "топливо", "тип топлива", "kraftstoff", "kraftstoffart",
+    ),
     CanonicalField.EXTERIOR_COLOR: (
-        "exterior_color", "exterior colour", "ext color", "color", "colour", "외장색", "색상", "สี", "цвет",
+        "exterior_color", "exterior colour", "ext color", "color", "colour", "외장색", "색상", "สี", "цвет", "цвет кузова", "farbe", "außenfarbe",
     ),
-    CanonicalField.INTERIOR_COLOR: ("interior_color", "interior colour", "int color", "내장색", "สีภายใน"),
-    CanonicalField.ENGINE: ("engine", "engine size", "displacement", "배기량", "ขนาดเครื่องยนต์", "двигатель"),
-    CanonicalField.DOORS: ("doors", "door count", "number of doors", "도어", "จำนวนประตู"),
+    CanonicalField.INTERIOR_COLOR: ("interior_color", "interior colour", "int color", "내장색", "สีภายใน", "цвет салона", "innenfarbe",
+        "polsterfarbe"),
+    CanonicalField.ENGINE: ("engine", "engine size", "displacement", "배기량", "ขนาดเครื่องยนต์", "двигатель", "объем двигателя",
+        "motor", "hubraum"),
+    CanonicalField.DOORS: (
+        "doors", "door count", "number of doors", "도어", "จำนวนประตู", "количество дверей", "türen", "anzahl türen",
+    ),
     CanonicalField.DESCRIPTION: (
         "description", "comments", "notes", "remarks", "features", "options", "equipment", "설명", "รายละเอียด",
-        "описание",
+        "описание", "beschreibung", "bemerkungen", "bemerkung",
     ),
     CanonicalField.IMAGE_URL: (
         "image_link", "image_url", "image", "images", "photo", "photos", "photo_url", "picture", "pictures",
@@ -107,6 +127,13 @@ SYNONYMS: dict[CanonicalField, tuple[str, ...]] = {
         "carfax_link", "carfax", "carproof", "history report", "history_report_url", "autocheck",
     ),
     CanonicalField.DEALER_ADDRESS: ("dealer_address", "address", "location", "dealer location"),
+    # The day the car came into stock (days in stock count from it).
+    CanonicalField.ARRIVAL_DATE: (
+        "arrival_date", "arrival date", "in stock date", "in-stock date", "date in stock", "in stock since",
+        "stock date", "date received", "received date", "received", "arrived", "date arrived", "inventory date",
+        "eingangsdatum", "lagereingang", "zugangsdatum", "입고일", "입고일자", "입고날짜", "วันที่รับรถ",
+        "วันที่เข้าสต็อก", "дата поступления", "дата прихода", "дата постановки на склад",
+    ),
 }
 
 _NUMBER_WORDS = frozenset({"#", "no", "num", "nbr", "nr", "number", "№"})

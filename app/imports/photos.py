@@ -6,9 +6,13 @@ position: ``1HGCM82633A004352.jpg`` (first photo), ``1HGCM82633A004352_2.jpg``,
 
 Safety (OWASP "File Upload" and "Zip bomb" guidance): the archive is checked by
 ``open_zip_safely`` before anything is inflated (no ``..``, absolute paths or drive
-letters, capped entry count, per-entry and total size, compression ratio); each image is
-decoded in full by Pillow, restricted to its JPEG and PNG decoders, within pixel and
-side limits. Nothing is written to disk. A hostile archive raises ``ImportFileError``;
+letters, capped entry count, per-entry and total declared size); each entry is then
+streamed by ``read_member`` under a hard limit of its declared size, so an entry that
+claims 1 KB and inflates to 300 MB is refused after 1 KB, not after 300 MB. Bombs are
+judged by absolute inflated size and by decoding the image, not by compression ratio:
+a real 2720 x 1824 photo of a uniform colour deflates 133:1 and is a fine photo. Each
+image is decoded in full by Pillow, restricted to its JPEG and PNG decoders, within pixel
+and side limits. Nothing is written to disk. A hostile archive raises ``ImportFileError``;
 a single bad photo is listed in ``PhotoArchive.rejected`` and the rest are kept.
 """
 
@@ -17,7 +21,6 @@ from __future__ import annotations
 import io
 import re
 import warnings
-import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -26,7 +29,7 @@ from pathlib import PurePosixPath
 from PIL import Image, UnidentifiedImageError
 
 from app.domain.vin import check_vin
-from app.imports.readers import MIB, ImportFileError, ZipLimits, open_zip_safely
+from app.imports.readers import MIB, ImportFileError, ZipLimits, open_zip_safely, read_member
 
 PHOTO_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".jpe", ".png"})
 CONTENT_TYPES: dict[str, str] = {"JPEG": "image/jpeg", "PNG": "image/png"}
@@ -40,15 +43,17 @@ _SYSTEM_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 class PhotoLimits:
     """Limits for a photo ZIP and its images.
 
-    Photos are already compressed, so a ratio above 20 means a crafted entry.
+    No ratio test: a JPEG of a plain surface deflates 100:1 or more, so a ratio says nothing
+    about a photo. What bounds memory is absolute: 30 MB per entry (a 50 MP camera JPEG is
+    about 20 MB) and 400 MB per archive, enforced while inflating; a crafted entry of zeros
+    within those sizes is refused by the image decoder.
     ``max_pixels`` (width x height) bounds the memory a decoded image takes:
     50 MP x 4 bytes = 200 MB at most.
     """
 
     zip: ZipLimits = field(
         default_factory=lambda: ZipLimits(
-            max_entries=2_000, max_total_bytes=400 * MIB, max_entry_bytes=30 * MIB, max_ratio=20,
-            ratio_floor_bytes=64 * 1024,
+            max_entries=2_000, max_total_bytes=400 * MIB, max_entry_bytes=30 * MIB, max_ratio=None,
         )
     )
     max_zip_bytes: int = DEFAULT_MAX_ZIP_BYTES
@@ -243,10 +248,7 @@ def read_photo_zip(
             if match is None:
                 rejected.append(RejectedPhoto(name, "matches no VIN or stock number in this import"))
                 continue
-            try:
-                blob = archive.read(info)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError) as exc:  # e.g. bad CRC
-                raise ImportFileError(f"{name!r} in the photo ZIP is damaged.") from exc
+            blob = read_member(data, info, what="photo ZIP")
             try:
                 image_format, width, height = verify_image(blob, limits)
             except PhotoRejected as exc:

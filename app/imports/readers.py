@@ -15,7 +15,8 @@ Formats and the rules behind them:
   tells the UI to offer ``SUPPORTED_ENCODINGS`` when it guessed.
 * XLSX with openpyxl in read-only mode, ``data_only=True``: values are what Excel last
   saved (numbers, dates as ``datetime``); cells holding formulas are reported per row.
-  The ZIP container is checked first (``open_zip_safely``) against zip bombs.
+  The ZIP container is checked first (``open_zip_safely``) and every entry is inflated
+  once, streamed under a hard byte limit (``iter_member``), before openpyxl sees it.
 * XML with defusedxml: DTDs, entities and external references are refused (billion
   laughs, XXE). Records are the repeated child elements; fields are their attributes
   and child elements.
@@ -30,7 +31,9 @@ import codecs
 import csv
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -122,6 +125,9 @@ class ImportTable:
     encoding: str | None = None
     encoding_guessed: bool = False
     delimiter: str | None = None
+    #: XLSX only: the workbook's date system (``openpyxl`` ``workbook.epoch``: 1899-12-30 for the
+    #: 1900 system, 1904-01-01 for the Mac 1904 system) to read date serial numbers with.
+    date_epoch: datetime | None = None
     sheet: str | None = None
     sheet_names: tuple[str, ...] = ()
     _rows: Callable[[], Iterator[SourceRow]] = field(default=lambda: iter(()), repr=False, compare=False)
@@ -392,14 +398,19 @@ def _read_csv(data: bytes, *, encoding: str | None, delimiter: str | None, max_r
 class ZipLimits:
     """Bounds for a ZIP container: entry count, sizes (bytes) and compression ratio.
 
-    A ratio above ``max_ratio`` (uncompressed / compressed, for entries over
-    ``ratio_floor_bytes``) is treated as a zip bomb (OWASP "File Upload" guidance).
+    ``max_entry_bytes`` and ``max_total_bytes`` bound what the entries *declare*; reading an
+    entry (``iter_member``) enforces the declared size as a hard limit on what it *inflates to*,
+    so a lying header cannot make it use more memory. A ratio above ``max_ratio``
+    (uncompressed / compressed, for entries over ``ratio_floor_bytes``) is treated as a zip
+    bomb (OWASP "File Upload" guidance); ``None`` turns the ratio test off (photo archives:
+    a uniform-colour JPEG legitimately deflates 100:1, the absolute sizes and the image
+    decoder judge those).
     """
 
     max_entries: int = 5_000
     max_total_bytes: int = 200 * MIB
     max_entry_bytes: int = 100 * MIB
-    max_ratio: int = 200
+    max_ratio: int | None = 200
     ratio_floor_bytes: int = 64 * 1024
 
 
@@ -423,8 +434,8 @@ def open_zip_safely(data: bytes, limits: ZipLimits = ZipLimits(), *, what: str =
 
     Checks the central directory before anything is decompressed: entry count, unsafe
     names (``unsafe_member_name``), encrypted entries, per-entry and total uncompressed
-    size, compression ratio. Python's ``zipfile`` never inflates an entry past its
-    declared size, so the checked sizes bound the memory used. Raises ``ImportFileError``.
+    size, compression ratio. It inflates nothing: read entries with ``iter_member`` /
+    ``read_member``, which hold each one to its declared size. Raises ``ImportFileError``.
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -445,7 +456,11 @@ def open_zip_safely(data: bytes, limits: ZipLimits = ZipLimits(), *, what: str =
                     f"{info.filename!r} in the {what} unpacks to {_size(info.file_size)}; "
                     f"the limit is {_size(limits.max_entry_bytes)}."
                 )
-            if info.file_size > limits.ratio_floor_bytes and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            if (
+                limits.max_ratio is not None
+                and info.file_size > limits.ratio_floor_bytes
+                and info.file_size > limits.max_ratio * max(info.compress_size, 1)
+            ):
                 raise ImportFileError(
                     f"{info.filename!r} in the {what} is compressed suspiciously well (possible zip bomb)."
                 )
@@ -458,6 +473,94 @@ def open_zip_safely(data: bytes, limits: ZipLimits = ZipLimits(), *, what: str =
         archive.close()
         raise
     return archive
+
+
+#: Bytes inflated (and compressed bytes fed) per step when streaming a ZIP entry.
+ZIP_CHUNK_BYTES = 64 * 1024
+_LOCAL_HEADER = struct.Struct("<4s5HI2I2H")  # APPNOTE 4.3.7: signature ... name and extra lengths
+
+
+def iter_member(data: bytes, info: zipfile.ZipInfo, *, what: str = "ZIP file") -> Iterator[bytes]:
+    """Yield the inflated bytes of entry ``info`` of the ZIP ``data`` in chunks of at most 64 KB.
+
+    ``info`` comes from ``open_zip_safely(data).infolist()`` (its declared sizes are checked
+    there). The raw stream is inflated with ``zlib`` in ``ZIP_CHUNK_BYTES`` steps, so memory
+    stays bounded whatever the headers claim; inflating one byte more than the declared
+    ``file_size`` stops at once ("possible zip bomb"). ``zipfile.read()`` would inflate the
+    whole stream first and cut it afterwards (300 MB for an entry that claims 1 KB).
+    Only stored and deflated entries are read (what Excel and every OS zip tool write).
+    Raises ``ImportFileError``: over the declared size, a stream that ends early or does not
+    end, a wrong CRC-32, another compression method, a damaged local header.
+    """
+    name = info.filename
+    damaged = ImportFileError(f"{name!r} in the {what} is damaged.")
+    view = memoryview(data)
+    header = bytes(view[info.header_offset : info.header_offset + _LOCAL_HEADER.size])
+    if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        raise damaged
+    *_, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+    start = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+    end = start + info.compress_size
+    if end > len(data):
+        raise damaged
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ImportFileError(f"{name!r} in the {what} uses a compression method that is not supported.")
+
+    total, crc = 0, 0
+
+    def checked(chunk: bytes) -> bytes:
+        nonlocal total, crc
+        total += len(chunk)
+        if total > info.file_size:
+            raise ImportFileError(
+                f"{name!r} in the {what} unpacks to more than the {_size(info.file_size)} it declares (possible zip bomb)."
+            )
+        crc = zlib.crc32(chunk, crc)
+        return chunk
+
+    if info.compress_type == zipfile.ZIP_STORED:
+        for position in range(start, end, ZIP_CHUNK_BYTES):
+            yield checked(bytes(view[position : min(position + ZIP_CHUNK_BYTES, end)]))
+    else:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as ZIP stores it
+        position, pending = start, b""
+        try:
+            while not inflater.eof:
+                if not pending:
+                    if position >= end:
+                        # Input used up: what zlib still holds is at most one match (258 bytes).
+                        yield checked(inflater.flush())
+                        break
+                    pending = bytes(view[position : min(position + ZIP_CHUNK_BYTES, end)])
+                    position += ZIP_CHUNK_BYTES
+                chunk = inflater.decompress(pending, ZIP_CHUNK_BYTES)
+                pending = inflater.unconsumed_tail
+                if chunk:
+                    yield checked(chunk)
+        except zlib.error as exc:
+            raise damaged from exc
+        if not inflater.eof:
+            raise damaged
+    if total != info.file_size or crc != info.CRC:
+        raise damaged
+
+
+def read_member(data: bytes, info: zipfile.ZipInfo, *, what: str = "ZIP file") -> bytes:
+    """Return the inflated bytes of entry ``info`` of ``data`` (``iter_member`` joined; same errors)."""
+    return b"".join(iter_member(data, info, what=what))
+
+
+def verify_zip(data: bytes, limits: ZipLimits = ZipLimits(), *, what: str = "ZIP file") -> None:
+    """Check ``data`` with ``open_zip_safely`` and inflate every entry once, keeping nothing.
+
+    Memory stays at one 64 KB chunk per step; afterwards every entry is known to inflate to
+    exactly its declared size, so a reader that inflates an entry whole (openpyxl,
+    ``zipfile.read``) cannot be made to use more. Raises ``ImportFileError`` (see ``iter_member``).
+    """
+    with open_zip_safely(data, limits, what=what) as archive:
+        for info in archive.infolist():
+            for _chunk in iter_member(data, info, what=what):
+                pass
 
 
 # --- XLSX --------------------------------------------------------------------------------
@@ -486,7 +589,7 @@ def _load_workbook(data: bytes, *, data_only: bool) -> Any:
 
 
 def _read_xlsx(data: bytes, *, sheet: str | None, max_rows: int) -> ImportTable:
-    open_zip_safely(data, what="Excel file").close()
+    verify_zip(data, what="Excel file")  # openpyxl reads some parts whole
     workbook = _load_workbook(data, data_only=True)
     try:
         names = tuple(workbook.sheetnames)
@@ -500,6 +603,7 @@ def _read_xlsx(data: bytes, *, sheet: str | None, max_rows: int) -> ImportTable:
         else:
             chosen = sheet
         header, header_row = _xlsx_header(workbook[chosen])
+        date_epoch = workbook.epoch
     finally:
         workbook.close()
 
@@ -548,7 +652,8 @@ def _read_xlsx(data: bytes, *, sheet: str | None, max_rows: int) -> ImportTable:
             book.close()
 
     return ImportTable(
-        format=FileFormat.XLSX, header=header, sheet=chosen, sheet_names=worksheet_names, _rows=rows, _count=count
+        format=FileFormat.XLSX, header=header, sheet=chosen, sheet_names=worksheet_names, date_epoch=date_epoch,
+        _rows=rows, _count=count,
     )
 
 
@@ -668,7 +773,10 @@ __all__ = [
     "ZipLimits",
     "decode_text",
     "detect_format",
+    "iter_member",
     "open_zip_safely",
+    "read_member",
+    "verify_zip",
     "read_table",
     "sniff_delimiter",
     "unsafe_member_name",

@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from babel.numbers import is_currency
+from babel import Locale, UnknownLocaleError
+from babel.numbers import get_decimal_symbol, is_currency
 
 from app.domain.money import minor_units, round_money
 from app.domain.vin import MISSING_TOKENS
@@ -62,15 +66,98 @@ _GROUP_CHARS = " '"
 _NUMBER_CHARS = re.compile(r"[0-9.,' ]+")
 
 
-def _plain_number(text: str, what: str, original: str) -> Decimal:
+# One "." or "," followed by exactly three digits: "173,900", "1.234", "12 173,900".
+_AMBIGUOUS = re.compile(r"\d{1,3}(?:[ ']\d{3})*(?P<sep>[.,])\d{3}")
+
+
+def ambiguous_separator(text: str) -> str | None:
+    """Return ``","`` or ``"."`` when the number ``text`` reads two ways, else ``None``.
+
+    ``"173,900"`` is 173900 with a thousands comma or 173.9 with a decimal comma;
+    ``"1.234"`` is 1234 or 1.234. Only one separator, once, followed by exactly three digits.
+    """
+    match = _AMBIGUOUS.fullmatch(_text(text))
+    return match.group("sep") if match else None
+
+
+def decimal_evidence(value: RawValue) -> str | None:
+    """Return the decimal separator (``"."`` or ``","``) that the cell ``value`` proves, else ``None``.
+
+    Proof: both separators (the last one is the decimal one: ``"1.234,56"`` → ``","``), one
+    separator not followed by exactly three digits (``"12,5"``, ``"25998.00"``), or one
+    separator repeated (``"1.234.567"`` groups, so ``","`` is decimal). Numbers, missing and
+    ambiguous cells prove nothing. Currency marks and words around the number are ignored.
+    """
+    if not isinstance(value, str):
+        return None
+    match = re.search(r"\d[\d.,' ]*\d|\d", _text(value))
+    if not match:
+        return None
+    number = match.group(0).strip()
+    points, commas = number.count("."), number.count(",")
+    if points and commas:
+        return "." if number.rfind(".") > number.rfind(",") else ","
+    if points + commas == 0:
+        return None
+    sep = "." if points else ","
+    if points + commas > 1:
+        return "," if sep == "." else "."
+    return None if re.search(rf"\{sep}\d{{3}}$", number) else sep
+
+
+def file_decimal_separator(
+    cells: Iterable[RawValue], *, delimiter: str | None = None, locale: str | None = None
+) -> tuple[str, str]:
+    """Decide a file's decimal separator from its money cells, its CSV delimiter and the dealer's locale.
+
+    Returns ``(separator, source)`` with ``source`` one of ``"column"``, ``"delimiter"``,
+    ``"locale"``. Order: the cells that prove a separator (``decimal_evidence``; the majority
+    wins, a tie proves nothing); else a ``;``-separated CSV means a decimal comma (the comma
+    is taken, which is why such exports use semicolons); else the decimal symbol of
+    ``locale`` (a Babel locale such as ``"de_DE"``, ``"ru_RU"``, ``"en_CA"``; ``"."`` when
+    unknown or ``None``).
+    """
+    votes = Counter(sep for sep in map(decimal_evidence, cells) if sep)
+    if votes and votes["."] != votes[","]:
+        return votes.most_common(1)[0][0], "column"
+    if delimiter == ";":
+        return ",", "delimiter"
+    return locale_decimal_separator(locale), "locale"
+
+
+def locale_decimal_separator(locale: str | None) -> str:
+    """Return the decimal symbol of the Babel ``locale`` (``"de_DE"`` → ``","``), ``"."`` when unknown."""
+    if not locale:
+        return "."
+    try:
+        symbol = get_decimal_symbol(Locale.parse(locale))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return "."
+    return "," if symbol == "," else "."
+
+
+def _plain_number(text: str, what: str, original: str, decimal: str | None = None) -> Decimal:
     """Turn ``"25,998.00"``, ``"25 998,00"``, ``"1.234.567"`` into a Decimal.
 
-    The decimal separator is the last of ``.``/``,`` when both appear; a lone comma
-    followed by exactly three digits (or several commas) groups thousands; a lone dot
-    is a decimal point. Grouped integer parts must use groups of three digits.
+    The decimal separator is the last of ``.``/``,`` when both appear; one separator repeated
+    groups thousands. A lone separator followed by exactly three digits (``"173,900"``,
+    ``"1.234"``) reads two ways: with ``decimal`` (the file's decimal separator) the other one
+    groups thousands and the value is read so, but when it *is* the decimal separator the value
+    is refused as ambiguous (three decimals on a price means a thousands separator from another
+    convention); without ``decimal`` a lone comma groups and a lone dot is a decimal point.
+    Grouped integer parts must use groups of three digits.
     """
     if not _NUMBER_CHARS.fullmatch(text) or not any(ch.isdigit() for ch in text):
         raise ValueParseError(f"{what} {original!r} is not a number.")
+    ambiguous = ambiguous_separator(text)
+    if ambiguous and decimal is not None:
+        if ambiguous == decimal:
+            grouped = re.sub(r"[.,' ]", "", text)
+            raise ValueParseError(
+                f"{what} {original!r} is ambiguous: {ambiguous!r} is the decimal separator in this file, so it "
+                f"would have three decimals; if {ambiguous!r} separates thousands, write {grouped}."
+            )
+        return Decimal(re.sub(r"[.,' ]", "", text))
     if "." in text and "," in text:
         decimal_sep = "." if text.rfind(".") > text.rfind(",") else ","
     elif text.count(",") == 1 and not re.search(r",\d{3}$", text):
@@ -127,7 +214,7 @@ _MAN = "만"
 _MAN_FACTOR = 10_000
 
 
-def parse_price(value: RawValue, *, currency: str | None = None) -> Decimal | None:
+def parse_price(value: RawValue, *, currency: str | None = None, decimal: str | None = None) -> Decimal | None:
     """Parse a price cell (``"$25,998"``, ``"CAD 25,998.00"``, ``"25998"``, ``"2,590만원"``).
 
     Returns ``None`` for a missing cell, else a non-negative ``Decimal``. Accepts a
@@ -136,7 +223,9 @@ def parse_price(value: RawValue, *, currency: str | None = None) -> Decimal | No
     code) the written currency must match it and the amount may not have more decimals
     than the currency's minor unit; the result is then held at that unit
     (``"25998"`` CAD → ``Decimal("25998.00")``). ``"0"`` gives ``Decimal("0")``: whether a
-    zero price is acceptable is the importer's call.
+    zero price is acceptable is the importer's call. ``decimal`` is the file's decimal
+    separator (``file_decimal_separator``): it settles ``"173,900"`` / ``"1.234"`` (see
+    ``_plain_number``; ambiguous against it → ``ValueParseError``).
     Raises ``ValueParseError`` for text that is not a price, a negative amount or a
     currency clash; ``TypeError`` for floats.
     """
@@ -152,7 +241,7 @@ def parse_price(value: RawValue, *, currency: str | None = None) -> Decimal | No
         text = _text(value)
         if text.casefold() in MISSING_TOKENS:
             return None
-        amount, written = _parse_price_text(text, value)
+        amount, written = _parse_price_text(text, value, decimal)
     if amount < 0:
         raise ValueParseError(f"Price {value!r} is negative.")
     if currency is not None:
@@ -167,7 +256,7 @@ def parse_price(value: RawValue, *, currency: str | None = None) -> Decimal | No
     return amount
 
 
-def _parse_price_text(text: str, original: str) -> tuple[Decimal, frozenset[str]]:
+def _parse_price_text(text: str, original: str, decimal: str | None = None) -> tuple[Decimal, frozenset[str]]:
     written: set[str] = set()
     factor = 1
     for mark, currencies in _CURRENCY_MARKS:
@@ -192,7 +281,7 @@ def _parse_price_text(text: str, original: str) -> tuple[Decimal, frozenset[str]
     negative = text.startswith("-")
     if negative:
         text = text[1:].strip()
-    amount = _plain_number(text, "Price", original) * factor
+    amount = _plain_number(text, "Price", original, decimal) * factor
     return (-amount if negative else amount), frozenset(written)
 
 
@@ -318,6 +407,63 @@ def parse_model_year(value: RawValue, *, latest: int | None = None) -> int | Non
     return year
 
 
+# --- dates -------------------------------------------------------------------------------
+
+#: The 1900 date system's epoch as openpyxl gives it (serial 1 = 1900-01-01, with Lotus's 1900-02-29).
+EXCEL_1900_EPOCH = datetime(1899, 12, 30)
+_DATE_FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"), "ymd"),  # ISO 8601, 2026/11/03
+    (re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})"), "dmy"),  # German and Russian 03.11.2026
+)
+
+
+def parse_arrival_date(
+    value: RawValue | date, *, epoch: datetime | None = None, today: date | None = None
+) -> date | None:
+    """Parse an in-stock / arrival date cell into a ``date``.
+
+    Accepts a ``date``/``datetime`` (XLSX date cells), ISO text (``"2026-11-03"``, also with a
+    time or ``/``), ``"03.11.2026"`` (day first, as German and Russian write it) and, when
+    ``epoch`` is the workbook's date system, a serial number (an XLSX date typed into a
+    general-formatted cell: ``46329`` → 2026-11-03 in the 1900 system), converted with
+    ``openpyxl.utils.datetime.from_excel``. Slash dates such as ``03/11/2026`` read both ways
+    and are refused. ``today`` refuses future dates. Returns ``None`` for a missing cell;
+    raises ``ValueParseError`` otherwise.
+    """
+    if isinstance(value, datetime):
+        result = value.date()
+    elif isinstance(value, date):
+        result = value
+    else:
+        _check_type(value)
+        if value is None or is_missing(value):
+            return None
+        if isinstance(value, (int, Decimal)) or _text(str(value)).replace(".", "", 1).isdigit():
+            number = Decimal(value if isinstance(value, (int, Decimal)) else _text(value))
+            if epoch is None or not number.is_finite() or not 1 <= number < 2_958_466:  # 9999-12-31
+                raise ValueParseError(f"Date {value!r} is not a date.")
+            from openpyxl.utils.datetime import from_excel  # lazy: only XLSX serials need it
+
+            result = from_excel(float(number), epoch=epoch).date()  # a day count, not money: float is exact here
+        else:
+            result = _date_from_text(_text(value), value)
+    if today is not None and result > today:
+        raise ValueParseError(f"Date {value!r} is in the future.")
+    return result
+
+
+def _date_from_text(text: str, original: object) -> date:
+    head = text.split("T")[0].split(" ")[0]
+    for pattern, _order in _DATE_FORMATS:
+        match = pattern.fullmatch(head)
+        if match:
+            try:
+                return date(int(match["y"]), int(match["m"]), int(match["d"]))
+            except ValueError:
+                break
+    raise ValueParseError(f"Date {original!r} is not a date (write it as 2026-11-03).")
+
+
 # --- condition ---------------------------------------------------------------------------
 
 
@@ -428,10 +574,15 @@ __all__ = [
     "RawValue",
     "ValueParseError",
     "VehicleCondition",
+    "ambiguous_separator",
     "clean_text",
     "csv_safe",
+    "decimal_evidence",
+    "file_decimal_separator",
     "is_missing",
+    "locale_decimal_separator",
     "looks_like_formula",
+    "parse_arrival_date",
     "parse_condition",
     "parse_model_year",
     "parse_odometer",

@@ -12,9 +12,11 @@ Rules (documented for dealers in the import page and tested on the real Kijiji e
   as the stock number, with a warning. A row with neither a valid VIN nor a stock number is
   **rejected**: a used car without a VIN cannot be told apart from the next one, and keying it by
   its content would create a new phantom vehicle every time its price changes.
-* A row whose VIN is present but invalid (length, alphabet, a check digit that the region
-  requires) is rejected; VIN warnings (check digit outside North America/China, make or year
-  disagreeing with the VIN) keep the row.
+* A row whose VIN is present but invalid (length, alphabet, a check digit that the region or
+  market requires) is rejected; VIN warnings (make or year disagreeing with the VIN; a check
+  digit on a vehicle built outside North America/China for a dealer outside the US and Canada)
+  keep the row. A US or Canadian dealer's VINs all need a valid check digit, whatever the maker
+  (49 CFR 565.15 / CMVSS 115 bind every vehicle sold there).
 * Make, model and model year are required; an unreadable price, odometer, year or condition
   rejects the row. A price of 0 or none is a warning and the vehicle is stored unpriced (kept off
   the online display). Missing condition → ``used`` with a warning. Over-long text is cut with a
@@ -23,6 +25,10 @@ Rules (documented for dealers in the import page and tested on the real Kijiji e
 * Duplicates in one file: later rows of the same vehicle (same VIN, or same stock number) are
   **merged** into the first: the later row's values win (a warning names the row when they
   differ). Counted as ``duplicates``.
+* Arrival (an ``arrival date`` / "in stock since" / ``Eingangsdatum`` / ``입고일`` column): the day the
+  car came into stock, from which days in stock count; a date cell, ISO text, ``03.11.2026``, or an XLSX
+  date serial number (read with the workbook's 1900 or 1904 date system). A future or unreadable date
+  rejects the row; without the column (or with an empty cell) a new vehicle arrives on the import day.
 * Acquisition cost (a ``cost`` / "acquisition cost" / "purchase price" column, internal): written
   when the cell holds an amount in the dealer's currency. An empty cell, or 0, leaves the stored
   cost as it is (a DMS export without the figure must not erase a cost typed on the vehicle page);
@@ -41,7 +47,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -58,7 +64,9 @@ from app.imports.values import (
     ValueParseError,
     VehicleCondition,
     clean_text,
+    file_decimal_separator,
     looks_like_formula,
+    parse_arrival_date,
     parse_condition,
     parse_model_year,
     parse_odometer,
@@ -89,6 +97,8 @@ TEXT_FIELDS: dict[CanonicalField, tuple[str, int | None]] = {
     CanonicalField.HISTORY_REPORT_URL: ("history_report_url", 500),
     CanonicalField.DEALER_ADDRESS: ("location", 200),
 }
+#: Amount fields, read in the file's number dialect (``validate_table``).
+MONEY_FIELDS: tuple[CanonicalField, ...] = (CanonicalField.PRICE, CanonicalField.MSRP, CanonicalField.COST)
 #: Fields an import can fill (``DOORS`` is recognised by the mapper but not stored).
 IMPORTABLE_FIELDS: tuple[CanonicalField, ...] = (
     CanonicalField.VIN,
@@ -99,6 +109,7 @@ IMPORTABLE_FIELDS: tuple[CanonicalField, ...] = (
     CanonicalField.MSRP,
     CanonicalField.COST,
     CanonicalField.ODOMETER,
+    CanonicalField.ARRIVAL_DATE,
     *TEXT_FIELDS,
 )
 STOCK_NUMBER_MAX = 40
@@ -191,18 +202,35 @@ class ImportReport:
 
 @dataclass(frozen=True, slots=True)
 class ImportContext:
-    """What validation needs to know about the dealer: currency, odometer unit, latest model year."""
+    """What validation needs to know about the dealer: currency, odometer unit, latest model year, market.
+
+    ``market`` is the dealer's country (ISO 3166 alpha-2); it decides whether every VIN must carry
+    a valid check digit (``app.domain.vin.check_digit_required``: the US and Canada). ``locale``
+    (Babel, ``"de_DE"``) is the dealer's number convention, the last word on a file's decimal
+    separator; ``decimal_separator`` is that file's separator once ``validate_table`` decided it.
+    ``today`` refuses arrival dates in the future; ``date_epoch`` is an XLSX workbook's date
+    system, to read date serial numbers with (``app.imports.values.parse_arrival_date``).
+    """
 
     currency: str
     unit: DistanceUnit
     latest_year: int
+    market: str | None = None
+    locale: str | None = None
+    decimal_separator: str | None = None
+    today: date | None = None
+    date_epoch: datetime | None = None
 
     @classmethod
     def for_dealer(cls, dealer: Dealer, today: date | None = None) -> ImportContext:
         """Build the context of ``dealer``: miles in the US and UK, kilometres elsewhere; model year ≤ next year."""
         today = today or utcnow().date()
         unit = DistanceUnit.MI if dealer.country in {"US", "GB"} else DistanceUnit.KM
-        return cls(currency=dealer.currency, unit=unit, latest_year=today.year + 1)
+        locale = dealer.locale if "_" in (dealer.locale or "") else f"{dealer.locale}_{dealer.country}"
+        return cls(
+            currency=dealer.currency, unit=unit, latest_year=today.year + 1, market=dealer.country, locale=locale,
+            today=today,
+        )
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -292,7 +320,12 @@ def validate_row(
 
     vin: str | None = None
     raw_vin = _as_raw(cells.get(CanonicalField.VIN))
-    check = check_vin(None if raw_vin is None else str(raw_vin), make=values.get("make") or None, model_year=year)
+    check = check_vin(
+        None if raw_vin is None else str(raw_vin),
+        make=values.get("make") or None,
+        model_year=year,
+        market=context.market,
+    )
     if check.is_valid:
         vin = check.vin
         for warning in check.warnings:
@@ -327,7 +360,9 @@ def validate_row(
         if canonical not in cells:
             continue
         try:
-            amount = check_amount(parse_price(_as_raw(cells[canonical]), currency=context.currency))
+            amount = check_amount(parse_price(
+                _as_raw(cells[canonical]), currency=context.currency, decimal=context.decimal_separator
+            ))
         except (ValueParseError, TypeError, ArithmeticError) as exc:
             issue(canonical, _reason(exc))
             continue
@@ -337,9 +372,23 @@ def validate_row(
     if CanonicalField.PRICE not in cells:
         issue(CanonicalField.PRICE, "No price: the vehicle is kept off the online display until it is priced.", WARNING)
 
+    if CanonicalField.ARRIVAL_DATE in cells:
+        cell = cells[CanonicalField.ARRIVAL_DATE]
+        try:
+            arrived = parse_arrival_date(
+                cell if isinstance(cell, date) else _as_raw(cell), epoch=context.date_epoch, today=context.today
+            )
+        except (ValueParseError, TypeError, ArithmeticError, OverflowError) as exc:
+            issue(CanonicalField.ARRIVAL_DATE, _reason(exc))
+        else:
+            if arrived is not None:
+                values["arrival_date"] = arrived
+
     if CanonicalField.COST in cells:
         try:
-            cost = check_amount(parse_price(_as_raw(cells[CanonicalField.COST]), currency=context.currency))
+            cost = check_amount(parse_price(
+                _as_raw(cells[CanonicalField.COST]), currency=context.currency, decimal=context.decimal_separator
+            ))
         except (ValueParseError, TypeError, ArithmeticError) as exc:
             issue(CanonicalField.COST, _reason(exc).replace("Price", "Cost", 1))
         else:
@@ -396,8 +445,22 @@ def validate_table(
 
     ``progress(rows_done, total)`` is called every ``every`` rows (no database access here, so a
     progress writer may use its own short transactions meanwhile).
+    Money columns are read in the file's number dialect: one pass over their cells first decides
+    the decimal separator (``app.imports.values.file_decimal_separator``: cells like ``1.234,56``
+    across the columns, then a ``;`` delimiter, then the dealer's locale); a ``173,900`` that the
+    dialect cannot settle is rejected as ambiguous instead of guessed.
     """
     columns = {canonical: column for column, canonical in mapping.columns.items() if canonical in IMPORTABLE_FIELDS}
+    money = [columns[canonical] for canonical in MONEY_FIELDS if canonical in columns]
+    if money and context.decimal_separator is None:
+        decimal, _source = file_decimal_separator(
+            (source.values.get(column) for source in table.rows() for column in money),
+            delimiter=table.delimiter,
+            locale=context.locale,
+        )
+        context = replace(context, decimal_separator=decimal)
+    if table.date_epoch is not None:
+        context = replace(context, date_epoch=table.date_epoch)
     accepted: list[VehicleRow] = []
     for source in table.rows():
         report.total_rows += 1
@@ -543,7 +606,10 @@ def reconcile(session: Session, rows: list[VehicleRow], report: ImportReport) ->
 
 
 def apply_plan(session: Session, plan: ImportPlan, dealer: Dealer, *, source: str) -> None:
-    """Create and update the planned vehicles (flush only). New vehicles arrive in stock today."""
+    """Create and update the planned vehicles (flush only).
+
+    New vehicles arrive in stock on the file's arrival date, else today (days in stock count from it).
+    """
     context_unit = ImportContext.for_dealer(dealer).unit
     now = utcnow()
     new: list[StockVehicle] = []
@@ -557,9 +623,8 @@ def apply_plan(session: Session, plan: ImportPlan, dealer: Dealer, *, source: st
                 odometer_unit=context_unit,
                 status=VehicleStatus.IN_STOCK,
                 status_changed_at=now,
-                arrival_date=now.date(),
                 source=source,
-                **unit.values,
+                **{"arrival_date": now.date(), **unit.values},
             )
             new.append(vehicle)
             unit.existing = vehicle

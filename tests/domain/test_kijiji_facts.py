@@ -45,12 +45,17 @@ BAD_CHECK_DIGIT_ROWS = 75
 BAD_CHECK_DIGIT_VALUES = 32
 BAD_CHECK_DIGIT_ERROR_ROWS = 59
 BAD_CHECK_DIGIT_WARNING_ROWS = 16
+# For a Canadian dealer (check_vin(cell, market="CA")) those 16 rows are errors too: 75 rows.
+BAD_CHECK_DIGIT_ERROR_ROWS_CA = 75
 # check_vin(cell).vin is not None: 1,651 rows. Every row falls in exactly one bucket:
 # 1,424 missing + 10 not 17 chars + 1 illegal letters + 59 check-digit errors + 1,651 valid = 3,145.
 VALID_VIN_ROWS = 1_651
 # len({check_vin(cell).vin} - {None}); 540 of them also pass the check digit (546 - 6 warnings).
 DISTINCT_VALID_VINS = 546
 DISTINCT_VINS_WITH_GOOD_CHECK_DIGIT = 540
+# With market="CA": 1,651 - 16 = 1,635 valid rows, 546 - 6 = 540 distinct VINs.
+VALID_VIN_ROWS_CA = 1_635
+DISTINCT_VALID_VINS_CA = 540
 # Distinct valid VINs that appear on two rows that are not exact copies of each other.
 VINS_ON_DIFFERING_ROWS = 1
 # list_price == "0" (no other non-numeric prices occur).
@@ -127,6 +132,19 @@ def test_valid_vins_partition_the_rows(checks):
     )
     assert len({check.vin for check in valid}) == DISTINCT_VALID_VINS
     assert len({check.vin for check in valid if check.check_digit_ok}) == DISTINCT_VINS_WITH_GOOD_CHECK_DIGIT
+
+
+def test_a_canadian_dealer_refuses_every_bad_check_digit(rows):
+    # The Toronto dealer sells in Canada: the 16 warned rows (Audi, Subaru, Infiniti, Maserati,
+    # Land Rover, a Ford built in Turkey) fail there as well.
+    checks = [check_vin(row["vin_number"], market="CA") for row in rows]
+    bad = [check for check in checks if check.check_digit_ok is False]
+    assert len(bad) == BAD_CHECK_DIGIT_ROWS
+    assert sum(1 for check in bad if not check.is_valid) == BAD_CHECK_DIGIT_ERROR_ROWS_CA
+    valid = [check for check in checks if check.is_valid]
+    assert len(valid) == VALID_VIN_ROWS_CA == VALID_VIN_ROWS - BAD_CHECK_DIGIT_WARNING_ROWS
+    assert len({check.vin for check in valid}) == DISTINCT_VALID_VINS_CA
+    assert all(check.check_digit_ok for check in valid)
 
 
 def test_vins_on_differing_rows(rows, checks):

@@ -15,6 +15,7 @@ from app.domain.vin import (
     makes_agree,
     normalize_vin,
     require_vin,
+    sae_check_digit,
     vin_region,
 )
 
@@ -172,6 +173,47 @@ def test_badge_engineered_makes_do_not_warn(vin, row_make):
 )
 def test_check_digit_policy(region, required):
     assert check_digit_required(region) is required
+
+
+@pytest.mark.parametrize("region", list(VinRegion))
+@pytest.mark.parametrize(("market", "forced"), [("US", True), ("CA", True), ("ca", True), ("DE", False), ("TH", False), (None, False)])
+def test_check_digit_policy_by_market(region, market, forced):
+    # A US or Canadian dealer needs a valid check digit on every VIN, wherever it was built.
+    expected = forced or region in (VinRegion.NORTH_AMERICA, VinRegion.CHINA)
+    assert check_digit_required(region, market) is expected
+
+
+# Imported VINs from the Kijiji file whose position 9 is wrong, with the SAE J853 digit worked out
+# (values · weights 8 7 6 5 4 3 2 10 | 0 | 9 8 7 6 5 4 3 2):
+# WAUDFBFR3FA061625  W=6 A=1 U=4 D=4 F=6 B=2 F=6 R=9 | 3 | F=6 A=1 0 6 1 6 2 5
+#   48+7+24+20+24+6+12+90 = 231, 54+8+0+36+5+24+6+10 = 143; 374 mod 11 = 0 -> "0" (file has "3").
+# JF1SG656E3H707181  J=1 F=6 1 S=2 G=7 6 5 6 | E | 3 H=8 7 0 7 1 8 1
+#   8+42+6+10+28+18+10+60 = 182, 27+64+49+0+35+4+24+2 = 205; 387 mod 11 = 2 -> "2" (file has "E").
+# SALFR24N29H137239  S=2 A=1 L=3 F=6 R=9 2 4 N=5 | 2 | 9 H=8 1 3 7 2 3 9
+#   16+7+18+30+36+6+8+50 = 171, 81+64+7+18+35+8+9+18 = 240; 411 mod 11 = 4 -> "4" (file has "2").
+@pytest.mark.parametrize(
+    ("vin", "make", "right"),
+    [
+        ("WAUDFBFR3FA061625", "Audi", "0"),
+        ("JF1SG656E3H707181", "Subaru", "2"),
+        ("SALFR24N29H137239", "Land Rover", "4"),
+    ],
+)
+@pytest.mark.parametrize(("market", "refused"), [("US", True), ("CA", True), ("DE", False), ("KR", False), (None, False)])
+def test_imported_vin_with_bad_check_digit_by_market(vin, make, right, market, refused):
+    assert sae_check_digit(vin) == right != vin[8]
+    result = check_vin(vin, make=make, market=market)
+    assert result.check_digit_ok is False
+    issues = result.errors if refused else result.warnings
+    assert [issue.code for issue in issues] == [IssueCode.CHECK_DIGIT]
+    assert (result.vin is None) is refused
+    fixed = vin[:8] + right + vin[9:]
+    assert check_vin(fixed, make=make, market=market).vin == fixed  # the corrected digit passes everywhere
+
+
+@pytest.mark.parametrize("vin", [HONDA, SAE_EXAMPLE, F150])
+def test_sae_check_digit_matches_hand_computed(vin):
+    assert sae_check_digit(vin) == vin[8]
 
 
 @pytest.mark.parametrize(

@@ -171,3 +171,26 @@ def test_property_case_and_separators_do_not_matter(name, separator, upper):
     variant = name.replace(" ", separator).replace("_", separator)
     variant = variant.upper() if upper else variant.title()
     assert match_header(variant) == match_header(name)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (  # a German dealer's export
+            ["FIN", "Marke", "Modell", "Baujahr", "Preis", "Kilometerstand", "Außenfarbe", "Getriebe", "Kraftstoff",
+             "Zustand", "UVP", "Einkaufspreis"],
+            [F.VIN, F.MAKE, F.MODEL, F.MODEL_YEAR, F.PRICE, F.ODOMETER, F.EXTERIOR_COLOR, F.TRANSMISSION,
+             F.FUEL_TYPE, F.CONDITION, F.MSRP, F.COST],
+        ),
+        (["차대번호", "메이커", "모델명", "연식", "판매가격", "주행거리", "출고가"],
+         [F.VIN, F.MAKE, F.MODEL, F.MODEL_YEAR, F.PRICE, F.ODOMETER, F.MSRP]),
+        (["หมายเลขตัวถัง", "ยี่ห้อ", "รุ่นรถ", "ปีที่ผลิต", "ราคาขาย", "ระยะทางวิ่ง", "สภาพรถ"],
+         [F.VIN, F.MAKE, F.MODEL, F.MODEL_YEAR, F.PRICE, F.ODOMETER, F.CONDITION]),
+        (["VIN номер", "Марка", "Модель", "Год выпуска", "Цена", "Пробег", "Цвет кузова", "Тип кузова"],
+         [F.VIN, F.MAKE, F.MODEL, F.MODEL_YEAR, F.PRICE, F.ODOMETER, F.EXTERIOR_COLOR, F.BODY_TYPE]),
+    ],
+    ids=["de", "ko", "th", "ru"],
+)
+def test_dealer_language_headers_map(header, expected):
+    mapping = suggest_mapping(header)
+    assert [mapping.columns[name] for name in header] == expected

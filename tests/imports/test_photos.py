@@ -1,5 +1,6 @@
 import io
 import struct
+import tracemalloc
 import zipfile
 import zlib
 
@@ -15,7 +16,7 @@ from app.imports.photos import (
     read_photo_zip,
     verify_image,
 )
-from app.imports.readers import ImportFileError, ZipLimits
+from app.imports.readers import ImportFileError, ZipLimits, read_member
 
 HONDA = "1HGCM82633A004352"
 TOYOTA = "2T1KY32E65C906081"
@@ -176,16 +177,76 @@ def test_hostile_paths_refuse_the_whole_archive(name):
         read_photo_zip(data, vins=[HONDA])
 
 
-def test_zip_bomb_entry_is_refused():
-    # 5 MB of zeros deflate to about 5 KB (ratio ~1,000); photos never compress past 20.
+def test_zeros_named_jpg_are_refused_by_the_decoder_not_the_ratio():
+    # 5 MB of zeros deflate to about 5 KB (ratio ~1,000): within the absolute limits, so the
+    # entry is inflated (bounded) and the image decoder refuses it.
     data = make_zip([(f"{HONDA}.jpg", b"\0" * (5 * 1024 * 1024))], zipfile.ZIP_DEFLATED)
-    with pytest.raises(ImportFileError, match="compressed suspiciously well"):
-        read_photo_zip(data, vins=[HONDA])
+    archive = read_photo_zip(data, vins=[HONDA])
+    assert archive.photos == ()
+    assert [(r.name, r.reason) for r in archive.rejected] == [(f"{HONDA}.jpg", "is not a JPEG or PNG image")]
+
+
+def deflated_zeros(size, chunk=1024 * 1024):
+    """Return a raw deflate stream of ``size`` zero bytes, built a megabyte at a time."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    zeros = bytes(chunk)
+    parts = [packer.compress(zeros) for _ in range(size // chunk)]
+    return b"".join([*parts, packer.flush()])
+
+
+def zip_with_raw_entry(name, stream, claimed_size, crc=0):
+    """Return a one-entry ZIP whose deflated ``stream`` claims ``claimed_size`` bytes (APPNOTE 4.3.7/4.3.12)."""
+    raw_name = name.encode()
+    local = struct.pack("<4s5HI2I2H", b"PK\x03\x04", 20, 0, 8, 0, 0, crc, len(stream), claimed_size, len(raw_name), 0)
+    central = struct.pack(
+        "<4s6HI2I5H2I", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, crc, len(stream), claimed_size, len(raw_name), 0, 0, 0, 0,
+        0, 0,
+    )
+    body = local + raw_name + stream
+    directory = central + raw_name
+    end = struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, 1, 1, len(directory), len(body), 0)
+    return body + directory + end
+
+
+@pytest.fixture(scope="module")
+def zeros_300_mb():
+    return deflated_zeros(300 * 1024 * 1024)  # about 300 KB of deflate
+
+
+@pytest.mark.parametrize("claimed", [1024, 20 * 1024 * 1024])  # 1 KB, and under the 30 MB entry limit
+def test_bomb_lying_about_its_size_is_refused_in_bounded_memory(zeros_300_mb, claimed):
+    # 300 MB of zeros deflate to about 300 KB; the headers claim ``claimed`` bytes. zipfile.read()
+    # inflates all 300 MB before noticing (peak about 600 MB, measured); streaming stops one
+    # chunk past the claim.
+    data = zip_with_raw_entry(f"{HONDA}.jpg", zeros_300_mb, claimed)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImportFileError, match="unpacks to more than the .* it declares \\(possible zip bomb\\)"):
+            read_photo_zip(data, vins=[HONDA])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # The claim plus a few 64 KB chunks (the joined blob is never built): far below 300 MB.
+    assert peak < claimed + 10 * 1024 * 1024
+
+
+def test_uniform_colour_camera_photo_is_accepted():
+    # A real 2720 x 1824 JPEG of one colour is about 76 KB and deflates more than 100:1 —
+    # the old ratio test (20:1) called it a bomb.
+    buffer = io.BytesIO()
+    Image.new("RGB", (2720, 1824), (200, 30, 40)).save(buffer, format="JPEG", quality=95)
+    jpeg = buffer.getvalue()
+    data = make_zip([(f"{HONDA}.jpg", jpeg)], zipfile.ZIP_DEFLATED)
+    info = zipfile.ZipFile(io.BytesIO(data)).infolist()[0]
+    assert info.file_size > 100 * info.compress_size  # the ratio that used to be refused
+    archive = read_photo_zip(data, vins=[HONDA])
+    assert archive.rejected == ()
+    assert [(p.width, p.height, p.data) for p in archive.photos] == [(2720, 1824, jpeg)]
 
 
 def test_total_size_and_entry_count_caps():
     data = make_zip([(f"{HONDA}_{i}.jpg", JPEG) for i in range(1, 4)])
-    small = PhotoLimits(zip=ZipLimits(max_total_bytes=2 * len(JPEG), max_ratio=20))
+    small = PhotoLimits(zip=ZipLimits(max_total_bytes=2 * len(JPEG), max_ratio=None))
     with pytest.raises(ImportFileError, match="unpacks to more than"):
         read_photo_zip(data, vins=[HONDA], limits=small)
     few = PhotoLimits(zip=ZipLimits(max_entries=2))
@@ -196,15 +257,35 @@ def test_total_size_and_entry_count_caps():
 
 
 def test_lying_size_header_cannot_inflate_more():
-    # Declared size 10 bytes, real content longer: zipfile stops at the declared size and
-    # the CRC check fails, so the entry is reported damaged instead of read past the cap.
+    # Declared size 10 bytes, real content longer: reading stops at byte 11, the entry is
+    # refused instead of read past the cap.
     data = bytearray(make_zip([(f"{HONDA}.jpg", JPEG)]))
     central = data.find(b"PK\x01\x02")
     local = data.find(b"PK\x03\x04")
     data[central + 24 : central + 28] = struct.pack("<I", 10)
     data[local + 22 : local + 26] = struct.pack("<I", 10)
-    with pytest.raises(ImportFileError, match="is damaged"):
+    with pytest.raises(ImportFileError, match="unpacks to more than the 10 bytes it declares"):
         read_photo_zip(bytes(data), vins=[HONDA])
+
+
+@pytest.mark.parametrize(
+    ("stream", "claimed", "crc", "message"),
+    [
+        (zlib.compress(b"abc")[2:-4], 3, zlib.crc32(b"abc"), None),  # raw deflate of "abc": read back
+        (zlib.compress(b"abc")[2:-4], 3, 0, "is damaged"),  # wrong CRC-32
+        (zlib.compress(b"abc")[2:-4], 4, zlib.crc32(b"abc"), "is damaged"),  # ends before its size
+        (zlib.compress(b"abcd")[2:-6], 4, zlib.crc32(b"abcd"), "is damaged"),  # stream cut short
+        (b"\xff\xff\xff", 3, 0, "is damaged"),  # not deflate data
+    ],
+)
+def test_read_member_checks_size_crc_and_stream(stream, claimed, crc, message):
+    data = zip_with_raw_entry("a.bin", stream, claimed, crc)
+    info = zipfile.ZipFile(io.BytesIO(data)).infolist()[0]
+    if message is None:
+        assert read_member(data, info) == b"abc"
+    else:
+        with pytest.raises(ImportFileError, match=message):
+            read_member(data, info)
 
 
 def test_not_a_zip():

@@ -452,3 +452,12 @@ def test_xml_not_well_formed():
 def test_xml_declared_legacy_encodings(codec, make):
     data = f'<?xml version="1.0" encoding="{codec}"?><v><car><make>{make}</make></car></v>'.encode(codec)
     assert rows_of(read_table(data, "feed.xml")) == [(1, {"make": make})]
+
+
+def test_xlsx_part_lying_about_its_size_is_refused_before_openpyxl():
+    # A sheet part claiming 1 KB that inflates to 8 MB: under every declared limit, caught while inflating.
+    from tests.imports.test_photos import deflated_zeros, zip_with_raw_entry
+
+    data = zip_with_raw_entry("xl/worksheets/sheet1.xml", deflated_zeros(8 * 1024 * 1024), 1024)
+    with pytest.raises(ImportFileError, match="unpacks to more than the 1 KB it declares"):
+        read_table(data, "stock.xlsx")

@@ -1,5 +1,7 @@
 import csv
 import io
+import re
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -10,10 +12,14 @@ from app.imports.values import (
     DistanceUnit,
     ValueParseError,
     VehicleCondition,
+    ambiguous_separator,
     clean_text,
     csv_safe,
+    decimal_evidence,
+    file_decimal_separator,
     is_missing,
     looks_like_formula,
+    parse_arrival_date,
     parse_condition,
     parse_model_year,
     parse_odometer,
@@ -286,3 +292,110 @@ def test_looks_like_formula_and_is_missing():
 @given(st.text())
 def test_property_csv_safe_output_never_starts_a_formula(text):
     assert not looks_like_formula(csv_safe(text))
+
+
+# --- number dialects ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "ambiguous", "evidence"),
+    [
+        ("173,900", ",", None),  # 173900 or 173.9
+        ("1.234", ".", None),  # 1234 or 1.234
+        ("12 173,900", ",", None),
+        ("1.234,56", None, ","),  # both: the last one is decimal
+        ("25,998.00", None, "."),
+        ("12,5", None, ","),  # not three digits after it: decimal
+        ("25998.00", None, "."),
+        ("1.234.567", None, ","),  # a repeated dot groups, so the comma is decimal
+        ("1,234,567", None, "."),
+        ("€ 1.234,56", None, ","),  # marks around the number are ignored
+        ("173900", None, None),
+        ("", None, None),
+    ],
+)
+def test_ambiguous_separator_and_decimal_evidence(text, ambiguous, evidence):
+    assert ambiguous_separator(text) == ambiguous
+    assert decimal_evidence(text) == evidence
+
+
+@pytest.mark.parametrize(
+    ("cells", "delimiter", "locale", "expected"),
+    [
+        (["173,900", "1.234,56", "9.990,00"], ",", "en_CA", (",", "column")),  # the column's 1.234,56 wins
+        (["173,900", "25,998.00"], ";", "de_DE", (".", "column")),  # ... over the delimiter and the locale
+        (["173,900", "25998"], ";", "en_CA", (",", "delimiter")),  # nothing proven: a ';' CSV has decimal commas
+        (["173,900", "25998"], ",", "de_DE", (",", "locale")),
+        (["173,900"], ",", "ru_RU", (",", "locale")),
+        (["173,900"], None, "en_CA", (".", "locale")),
+        (["173,900"], None, "ko_KR", (".", "locale")),
+        (["173,900"], None, "th_TH", (".", "locale")),
+        (["12,5", "7.5"], None, "de_DE", (",", "locale")),  # a tie proves nothing
+        ([Decimal("173900"), 25998, None], None, None, (".", "locale")),  # typed numbers prove nothing
+        (["173,900"], None, "xx_YY", (".", "locale")),  # unknown locale
+    ],
+)
+def test_file_decimal_separator(cells, delimiter, locale, expected):
+    assert file_decimal_separator(cells, delimiter=delimiter, locale=locale) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "decimal", "expected"),
+    [
+        ("173,900", "EUR", ".", Decimal("173900.00")),  # ',' groups in a decimal-point file
+        ("173.900", "EUR", ",", Decimal("173900.00")),  # '.' groups in a decimal-comma file
+        ("173.900 €", "EUR", ",", Decimal("173900.00")),
+        ("1.234,56", "EUR", ",", Decimal("1234.56")),  # unambiguous values read by their shape
+        ("25,998.00", "CAD", ",", Decimal("25998.00")),
+        ("173,900", "EUR", None, Decimal("173900.00")),  # no dialect known (API): the old reading
+        ("173,900", "EUR", ",", "ambiguous: ',' is the decimal separator in this file"),
+        ("1.234", "USD", ".", "ambiguous: '.' is the decimal separator in this file"),
+        ("173,900 RUB", "RUB", ",", "if ',' separates thousands, write 173900"),
+    ],
+)
+def test_parse_price_in_a_dialect(value, currency, decimal, expected):
+    if isinstance(expected, Decimal):
+        assert parse_price(value, currency=currency, decimal=decimal) == expected
+    else:
+        with pytest.raises(ValueParseError, match=re.escape(expected)):
+            parse_price(value, currency=currency, decimal=decimal)
+
+
+# --- arrival dates ---------------------------------------------------------------------------
+# Serials by hand: 2025-01-01 is 45658 in the 1900 system (epoch 1899-12-30), 2026-01-01 is
+# 45658 + 365 = 46023, and 3 November is day 31+28+31+30+31+30+31+31+30+31+3 = 307 of 2026, so
+# 2026-11-03 = 46023 + 306 = 46329. The 1904 system starts 1,462 days later: 46329 - 1462 = 44867.
+E1900, E1904 = datetime(1899, 12, 30), datetime(1904, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "epoch", "expected"),
+    [
+        (46329, E1900, date(2026, 11, 3)),
+        (Decimal("46329"), E1900, date(2026, 11, 3)),
+        ("46329", E1900, date(2026, 11, 3)),
+        (44867, E1904, date(2026, 11, 3)),
+        (Decimal("46329.75"), E1900, date(2026, 11, 3)),  # a time of day is dropped
+        (datetime(2026, 11, 3, 9, 30), None, date(2026, 11, 3)),  # an XLSX date cell
+        (date(2026, 11, 3), None, date(2026, 11, 3)),
+        ("2026-11-03", None, date(2026, 11, 3)),
+        ("2026-11-03T00:00:00", None, date(2026, 11, 3)),
+        ("2026/11/03", None, date(2026, 11, 3)),
+        ("03.11.2026", None, date(2026, 11, 3)),  # German and Russian: day first
+        ("", None, None),
+        (None, None, None),
+        ("n/a", None, None),
+        (46329, None, "is not a date"),  # a serial needs the workbook's date system
+        ("03/11/2026", None, "is not a date"),  # 3 November or March 11: refused
+        ("2026-02-30", None, "is not a date"),
+        ("soon", None, "is not a date"),
+        ("2026-12-01", None, "is in the future"),  # today is 2026-11-10 below
+    ],
+)
+def test_parse_arrival_date(value, epoch, expected):
+    today = date(2026, 11, 10)
+    if isinstance(expected, str):
+        with pytest.raises(ValueParseError, match=expected):
+            parse_arrival_date(value, epoch=epoch, today=today)
+    else:
+        assert parse_arrival_date(value, epoch=epoch, today=today) == expected

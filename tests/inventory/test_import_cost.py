@@ -67,7 +67,7 @@ def test_cost_is_imported_validated_and_never_erased_by_a_blank(app, toronto):
         by_row = {(i.row, i.severity): i.reason for i in first.issues if i.column == "Acquisition Cost"}
         assert "A cost of 0 is not stored" in by_row[(4, "warning")]
         assert "above the list price" in by_row[(5, "warning")]
-        assert "Cost '12.345' has more decimals than CAD allows" in by_row[(6, "error")]
+        assert "Cost '12.345' is ambiguous: '.' is the decimal separator" in by_row[(6, "error")]
 
         # The next export has no figure for T1 (blank) and a new one for T2; a file without the column
         # leaves every cost alone.

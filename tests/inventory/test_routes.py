@@ -16,6 +16,7 @@ from app.models.audit import AuditEvent
 from app.models.inventory import ApiKey, ImportBatch, ImportStatus, StockVehicle, VehiclePhoto, VehicleStatus
 from app.tenancy import all_tenants, scoped
 from tests.conftest import csrf_token
+from tests.imports.test_photos import deflated_zeros, zip_with_raw_entry
 from tests.inventory.factories import VINS, vehicle
 
 HEADER = "vin_number,stock,brand,model,model_year,list_price,mileage,condition,configration\n"
@@ -251,10 +252,8 @@ XXE = b"""<?xml version="1.0"?>
 
 
 def _bomb() -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{VINS[0]}.jpg", b"\0" * (5 * 1024 * 1024))
-    return out.getvalue()
+    # 8 MB of zeros whose headers claim 1 KB: refused while inflating, one chunk past the claim.
+    return zip_with_raw_entry(f"{VINS[0]}.jpg", deflated_zeros(8 * 1024 * 1024), 1024)
 
 
 def _traversal(name: str) -> bytes:

@@ -57,4 +57,5 @@ FIELD_LABELS = {
     CanonicalField.IMAGE_URL: _l("Image link"),
     CanonicalField.HISTORY_REPORT_URL: _l("History report link"),
     CanonicalField.DEALER_ADDRESS: _l("Location"),
+    CanonicalField.ARRIVAL_DATE: _l("Arrived"),
 }

@@ -44,7 +44,7 @@ from app.extensions import db, htmx
 from app.i18n import error_message
 from app.imports.mapping import CanonicalField, ColumnMapping
 from app.imports.photos import PhotoLimits
-from app.imports.readers import ImportFileError, open_zip_safely, read_table
+from app.imports.readers import ImportFileError, read_table, verify_zip
 from app.imports.values import csv_safe
 from app.input import parse_ids
 from app.models.base import utcnow
@@ -318,7 +318,7 @@ def import_upload():
                 limits = PhotoLimits()
                 if len(photos) > limits.max_zip_bytes:
                     raise ImportFileError(_("The photo ZIP is larger than the limit."))
-                open_zip_safely(photos, limits.zip, what="photo ZIP").close()
+                verify_zip(photos, limits.zip, what="photo ZIP")  # inflates each entry under a hard limit
             except ImportFileError as exc:
                 form.photos.errors.append(str(exc))
         if table is None or form.photos.errors:
