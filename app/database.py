@@ -11,6 +11,24 @@ SQLite connection therefore replaces ``lower``/``upper`` with Python's ``str.low
 (deterministic, so allowed in the ``offer.search_text`` generated column and in indexes). A SQLite file written
 by another tool (the ``sqlite3`` shell) folds ASCII only in ``search_text``: re-save such rows through the app.
 Searches go through ``contains_text``, which takes ``%`` and ``_`` in the term literally.
+
+SQLite *file* databases (the demo and small dealers run on one) are set up for a threaded web
+server, where many requests write at once:
+
+- ``journal_mode=WAL``: readers never block the writer nor the writer the readers.
+- ``busy_timeout`` of :data:`BUSY_TIMEOUT_MS`: a connection that finds the write lock taken waits
+  for it (SQLite retries) instead of failing at once with "database is locked".
+- ``BEGIN IMMEDIATE`` for every transaction: the write lock is taken when the transaction starts,
+  where the busy timeout applies, so concurrent saves queue one behind the other. With the
+  default deferred ``BEGIN`` a transaction that first reads and then writes must *upgrade* its
+  lock; when another connection wrote meanwhile SQLite refuses the upgrade immediately
+  (``SQLITE_BUSY``, no waiting, since waiting could deadlock) — the 500s seen with 25
+  consultants saving offers at once. Every transaction is immediate, not only those of POST
+  requests, because some GET pages write too (the customer link records that it was viewed).
+  The cost is that transactions of a SQLite app run one at a time; PostgreSQL is for more.
+
+In-memory databases (``sqlite://``) keep the plain settings: they have one connection and no
+journal file.
 """
 
 from __future__ import annotations
@@ -58,20 +76,41 @@ def contains_text(column, term: str):
     return func.lower(column).like(func.lower(literal(like_pattern(term), String)), escape=LIKE_ESCAPE)
 
 
+#: How long (milliseconds) a SQLite connection waits for another connection's write lock before
+#: "database is locked". Generous: a save takes tens of milliseconds, so this queues hundreds.
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _is_file_database(dbapi_connection) -> bool:
+    """Return True when the connection's main database is a file (``PRAGMA database_list`` names it)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        row = cursor.execute("PRAGMA database_list").fetchone()
+    finally:
+        cursor.close()
+    return bool(row and row[2])
+
+
 def _on_connect(dbapi_connection, connection_record) -> None:
     module = type(dbapi_connection).__module__
     if module.startswith("sqlite3"):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        file_database = _is_file_database(dbapi_connection)
+        if file_database:
+            cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
         dbapi_connection.create_function("upper", 1, _unicode_upper, deterministic=True)
+        connection_record.info["sqlite_immediate"] = file_database
 
 
 def _on_begin(connection) -> None:
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.connection.info.get("sqlite_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def init_app(app: Flask) -> None:

@@ -91,7 +91,7 @@ def test_tampered_revoked_and_foreign_links(app, client, world, sent_offer):
         svc.withdraw_offer(db.session, offer, actor=db.session.get(User, world.ids["user_consultant_a1"]))
         db.session.commit()
     response = client.get(f"/o/{token}")
-    assert response.status_code == 404
+    assert response.status_code == 410  # was 404: a withdrawn offer's link is gone, and says so (issue 13 item 12)
     assert "withdrawn" in response.get_data(as_text=True)
 
 
@@ -108,9 +108,11 @@ def test_expired_offer_cannot_be_accepted(app, client, world):
         offer_id = offer.id
     _english(client)
     page = client.get(f"/o/{token}")  # today is past 2026-06-16 in Seoul: expired lazily on read
-    assert page.status_code == 200 and "expired" in page.get_data(as_text=True)
+    # Was 200 with the offer and a banner: now 410 Gone with the expiry message (issue 13 item 12).
+    assert page.status_code == 410 and "expired" in page.get_data(as_text=True)
     assert _offer(app, world, offer_id).state is OfferState.EXPIRED
-    client.post(f"/o/{token}/accept", data={"full_name": "x", "conditions": "y", "csrf_token": csrf_token(client, f"/o/{token}")})
+    accept = client.post(f"/o/{token}/accept", data={"full_name": "x", "conditions": "y", "csrf_token": csrf_token(client)})
+    assert accept.status_code == 410
     assert _offer(app, world, offer_id).state is OfferState.EXPIRED
 
 
@@ -138,3 +140,62 @@ def test_customer_downloads_pdf_in_their_language(app, client, world, sent_offer
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
     assert "김민준" in text and "₩35,150,000" in text
     assert "년" in text  # dates formatted for the offer's Korean locale
+
+
+# --- the link's life follows the offer (issue 13 item 12) --------------------------------------------------------
+
+SEOUL_CLOCK = [  # (clock in UTC, status): valid_until 2026-06-16 ends at 2026-06-17 00:00 Seoul = 2026-06-16 15:00 UTC
+    (datetime(2026, 6, 16, 14, 59, 59, tzinfo=UTC), 200),   # 23:59:59 on the last day in Seoul
+    (datetime(2026, 6, 16, 15, 0, tzinfo=UTC), 410),        # midnight in Seoul: expired
+    (datetime(2026, 9, 1, tzinfo=UTC), 410),
+]
+
+
+@pytest.mark.parametrize(("now", "status"), SEOUL_CLOCK)
+def test_link_lives_until_the_end_of_the_validity_day_in_the_dealer_zone(app, client, world, monkeypatch, now, status):
+    with app.app_context(), scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
+        dealer = db.session.get(Dealer, world.ids["a1"])
+        customer = Customer(dealer_id=dealer.id, full_name="Clocked Customer")
+        db.session.add(customer)
+        db.session.flush()
+        offer = offer_factories.offer(dealer, customer, None, valid_until=date(2026, 6, 16))
+        svc.send_offer(db.session, offer, actor=db.session.get(User, world.ids["user_consultant_a1"]), now=offer_factories.NOW)
+        db.session.commit()
+        token = svc.make_link_token(offer, app.config["SECRET_KEY"])
+    monkeypatch.setitem(app.config, "CLOCK", lambda: now)
+    _english(client)
+    page = client.get(f"/o/{token}")
+    assert page.status_code == status
+    if status == 410:
+        assert "This offer has expired" in page.get_data(as_text=True)
+
+
+def test_link_of_an_earlier_revision_says_the_offer_was_revised(app, client, world, sent_offer):
+    offer_id, token = sent_offer
+    with app.app_context(), scoped(dealer_id=world.ids["a1"], brand_id=world.ids["brand_a"]):
+        offer = db.session.get(Offer, offer_id)
+        assert svc.link_token_revision(token, app.config["SECRET_KEY"]) == 1
+        offer.current_revision_no = 2  # as a revise-and-send would leave it (revision 2 stands in for the new figures)
+        offer.revisions.append(_copy_revision(offer.revisions[0], 2))
+        db.session.commit()
+        current = svc.make_link_token(offer, app.config["SECRET_KEY"])
+    _english(client)
+    page = client.get(f"/o/{token}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "This offer was revised" in html and "revision 2" in html
+    assert f"/o/{current}" in html
+    accept = client.post(f"/o/{token}/accept", data={"full_name": "x", "conditions": "y", "csrf_token": csrf_token(client)})
+    assert accept.status_code == 302 and accept.headers["Location"].endswith(f"/o/{token}")
+    assert _offer(app, world, offer_id).state is not OfferState.ACCEPTED
+    fresh = client.get(f"/o/{current}")
+    assert fresh.status_code == 200 and "This offer was revised" not in fresh.get_data(as_text=True)
+
+
+_REVISION_COPY = ("content_hash", "out_the_door_price", "discount_total", "needs_approval", "approval_reasons", "cost_rule")
+
+
+def _copy_revision(revision, number: int):
+    from app.models.offers import OfferRevision
+
+    return OfferRevision(dealer_id=revision.dealer_id, revision_no=number, inputs=revision.inputs,
+                         snapshot=revision.snapshot, **{c: getattr(revision, c) for c in _REVISION_COPY})

@@ -565,11 +565,23 @@ def render_pdf(offer: Offer, dealer: Dealer, link: str) -> tuple[str, bytes]:
 
 
 def make_link_token(offer: Offer, secret_key: str) -> str:
-    """Return a signed token for the customer's link to ``offer`` (revoked by bumping ``link_version``)."""
-    return signed_links.make_token(signed_links.OFFER_LINK, offer.id, offer.dealer_id, offer.link_version, secret_key)
+    """Return a signed token for the customer's link to ``offer``'s current revision (revoked by bumping ``link_version``)."""
+    return signed_links.make_token(signed_links.OFFER_LINK, offer.id, offer.dealer_id, offer.link_version, secret_key,
+                                   revision=offer.current_revision_no)
 
 
-def load_link_token(token: str, secret_key: str, max_age: int) -> tuple[int, int, int]:
+def link_token_revision(token: str, secret_key: str) -> int | None:
+    """Return the revision number a customer link token was issued for (``None`` for tokens that predate it).
+
+    Raises ``OfferError`` for a forged token or a malformed revision.
+    """
+    try:
+        return signed_links.token_revision(signed_links.OFFER_LINK, token, secret_key)
+    except signed_links.LinkError as exc:
+        raise OfferError("This offer link is not valid.") from exc
+
+
+def load_link_token(token: str, secret_key: str, max_age: int | None) -> tuple[int, int, int]:
     """Return ``(offer_id, dealer_id, link_version)`` from a customer link token.
 
     Raises ``OfferError`` for a forged, malformed or expired token (``signed_links``).

@@ -46,3 +46,18 @@ def test_a_genuinely_signed_but_malformed_payload_is_refused(payload):
     token = URLSafeTimedSerializer(KEY, salt=links.DEAL_LINK.salt).dumps(payload)
     with pytest.raises(links.LinkError):
         links.load_token(links.DEAL_LINK, token, KEY, max_age=60)
+
+
+@pytest.mark.parametrize(("revision", "expected"), [(None, None), (1, 1), (7, 7)])
+def test_the_revision_a_link_was_issued_for_round_trips(revision, expected):
+    token = links.make_token(links.OFFER_LINK, 41, 7, 3, KEY, revision=revision)
+    assert links.load_token(links.OFFER_LINK, token, KEY, max_age=None) == (41, 7, 3)
+    assert links.token_revision(links.OFFER_LINK, token, KEY) == expected
+
+
+@pytest.mark.parametrize("revision", [True, "2", 0, -1, 2**70])
+def test_a_malformed_revision_is_refused(revision):
+    token = URLSafeTimedSerializer(KEY, salt=links.OFFER_LINK.salt).dumps({"o": 41, "d": 7, "v": 3, "r": revision})
+    with pytest.raises(links.LinkError):
+        links.token_revision(links.OFFER_LINK, token, KEY)
+

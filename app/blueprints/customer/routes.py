@@ -1,4 +1,17 @@
-"""Customer link views: load the offer from the signed token → check link version and state → act."""
+"""Customer link views: load the offer from the signed token → check link version and state → act.
+
+How long a customer link works follows the offer, not the token's age:
+
+- The link opens while the offer is valid: until the end of its ``valid_until`` day in the
+  dealer's time zone (``offer_states.expires_at``), or for good once accepted or declined.
+- Past that, or once the dealer withdrew the offer (which also bumps ``link_version``), the link
+  answers **410 Gone** with a page saying the offer expired or was withdrawn.
+- A link issued for an earlier revision (the token's ``"r"``) does not silently show the new
+  figures: it shows that the offer was revised, with a button to the current revision's page
+  (a fresh token), and its accept/decline buttons lead back to that notice.
+
+The time comes from ``config["CLOCK"]`` when a test set one, else ``utcnow()``.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +37,29 @@ from app.services.storage import get_storage
 from app.services.vehicle_photos import external_photo_url, offer_photo
 from app.tenancy import TenantScope, all_tenants, set_scope
 
-LINK_MAX_AGE = 60 * 60 * 24 * 60  # a customer link works for 60 days unless revoked earlier
+#: No age limit on the token: the offer's validity and state decide (see the module docstring).
+LINK_MAX_AGE = None
+
+
+def _now():
+    clock = current_app.config.get("CLOCK")
+    return clock() if clock else utcnow()
+
+
+def _gone(offer: Offer):
+    """Answer 410 with why the offer's link no longer works."""
+    if offer.state is OfferState.WITHDRAWN:
+        abort(410, description=_("This offer was withdrawn by the dealer."))
+    abort(410, description=_("This offer has expired. Please ask your sales consultant for a new one."))
+
+
+def _revised(token: str, offer: Offer) -> bool:
+    """Return True when ``token`` was issued for an earlier revision than the offer's current one."""
+    try:
+        issued = offer_service.link_token_revision(token, current_app.config["SECRET_KEY"])
+    except offer_service.OfferError as exc:
+        abort(404, description=str(exc))
+    return issued is not None and issued < offer.current_revision_no
 
 
 def _load(token: str) -> Offer:
@@ -40,11 +75,17 @@ def _load(token: str) -> Offer:
     g.dealer, g.brand = dealer, dealer.brand
     g._tenant_token = set_scope(TenantScope(dealer_id=dealer.id, brand_id=dealer.brand_id))
     offer = db.session.scalar(select(Offer).where(Offer.id == offer_id))
+    if offer is not None:
+        g.offer_locale = offer.locale
+    if offer is not None and offer.state is OfferState.WITHDRAWN:
+        _gone(offer)
     if offer is None or offer.link_version != version:
         abort(404, description=_("This offer link has been replaced or withdrawn. Please ask your sales consultant."))
     g.offer_locale = offer.locale
-    if offer_service.expire_if_due(db.session, offer, dealer.timezone, utcnow()):
+    if offer_service.expire_if_due(db.session, offer, dealer.timezone, _now()):
         db.session.commit()
+    if offer.state in (OfferState.EXPIRED, OfferState.WITHDRAWN):
+        _gone(offer)
     return offer
 
 
@@ -53,11 +94,13 @@ def _load(token: str) -> Offer:
 def view(token: str):
     """The customer's mobile page with the offer, its PDF link, and accept/decline."""
     offer = _load(token)
-    if offer.state in (OfferState.SENT, OfferState.VIEWED, OfferState.ACCEPTED, OfferState.DECLINED):
-        offer_service.record_view(db.session, offer, utcnow())
-        db.session.commit()
-    elif offer.state not in (OfferState.EXPIRED, OfferState.WITHDRAWN):
+    if offer.state not in (OfferState.SENT, OfferState.VIEWED, OfferState.ACCEPTED, OfferState.DECLINED):
         abort(404)  # drafts and offers waiting for approval are not the customer's to see yet
+    if _revised(token, offer):
+        current = url_for("customer.view", token=offer_service.make_link_token(offer, current_app.config["SECRET_KEY"]))
+        return render_template("customer/revised.html", offer=offer, current_link=current)
+    offer_service.record_view(db.session, offer, _now())
+    db.session.commit()
     revision = offer_service.current_revision(offer)
     deal = deal_service.deal_for_offer(db.session, offer.id) if offer.state is OfferState.ACCEPTED else None
     if deal is not None and deal.state is DealState.CANCELLED:
@@ -83,6 +126,8 @@ def view(token: str):
 def accept(token: str):
     """Accept the offer (typed name + conditions ticked)."""
     offer = _load(token)
+    if _revised(token, offer):
+        return redirect(url_for("customer.view", token=token))  # the notice: never accept figures not shown
     form = AcceptForm()
     if not form.validate_on_submit():
         flash(_("Please type your full name and tick the box to accept."), "error")
@@ -121,6 +166,8 @@ def accept(token: str):
 def decline(token: str):
     """Decline the offer with an optional reason."""
     offer = _load(token)
+    if _revised(token, offer):
+        return redirect(url_for("customer.view", token=token))
     form = DeclineForm()
     if not form.validate_on_submit():
         abort(400)
