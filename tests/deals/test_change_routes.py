@@ -154,7 +154,10 @@ def test_customer_sees_estimate_and_appraisal_on_the_offer_link(app, client, log
     assert "Your offer was revised after you accepted it" in page and "revision 2" in page
     for figure in ("₩14,000,000", "₩12,000,000", "₩36,200,000", "₩36,300,000", "Trade-in appraised: 2003 Honda Accord"):
         assert figure in page, figure
-    assert f"/p/{purchase_token}#change" in page
+    # The page signs its own purchase link (the signature carries the second it was made in): it opens this deal.
+    link = re.search(r'/p/([^"#]+)#change', page)
+    assert link and purchase_token
+    assert deal_service.load_link_token(link.group(1), app.config["SECRET_KEY"], 3600)[0] == deal_id
     login(world.emails["principal_a1"])
     detail = client.get(f"/d/{world.slugs['a1']}/deals/{deal_id}").get_data(as_text=True)
     assert "₩14,000,000" in detail and "₩12,000,000" in detail  # the timeline: estimate → appraisal
