@@ -151,7 +151,8 @@ def accept(token: str):
         else:
             flash(_("%(reasons)s. Your offer has to be updated; your sales consultant will send you the new offer.",
                     reasons=reasons), "warning")
-        return redirect(url_for("customer.view", token=token))
+        # The customer's own tap made the new revision: lead them to it, not to the "revised" notice.
+        return redirect(url_for("customer.view", token=offer_service.make_link_token(offer, current_app.config["SECRET_KEY"])))
     except (offer_service.OfferError, deal_service.DealError) as exc:
         db.session.rollback()
         flash(error_message(exc), "error")
